@@ -1,0 +1,79 @@
+"""Command line: `qt-tui [PATH]` opens the app; errors are one line on stderr, exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .model.loading import discover
+
+EXIT_USAGE = 2
+
+DESCRIPTION = """\
+Read and browse a QuickTakes-style knowledge base: a folder of Markdown files whose YAML
+front matter holds each article (title, subject, answer, related links).
+
+PATH is a content folder (searched recursively for *.md) or one article file, which opens
+its folder with that article selected. Press ? in the app for the keys.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qt-tui",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("path", nargs="?", default=".", help="content folder or article file")
+    parser.add_argument("--version", action="version", version=f"qt-tui {__version__}")
+    return parser
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for, shown as one line."""
+
+
+def resolve_target(raw: str) -> tuple[Path, Path | None]:
+    """The content root and, when a file was given, the article to select."""
+    path = Path(raw).expanduser()
+    if not path.exists():
+        raise UsageError(f"no such file or folder: {raw}")
+    selected: Path | None = None
+    if path.is_file():
+        if path.suffix != ".md":
+            raise UsageError(f"not a Markdown file: {raw}")
+        selected = path.resolve()
+        root = selected.parent
+    else:
+        root = path.resolve()
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise UsageError(f"cannot read folder: {root}")
+    try:
+        next(iter(os.scandir(root)), None)
+    except OSError as exc:
+        raise UsageError(f"cannot read folder: {root}: {exc.strerror}") from None
+    if next(discover(root), None) is None:
+        raise UsageError(f"no articles (*.md files) found in {root}")
+    return root, selected
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `qt-tui` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        root, selected = resolve_target(args.path)
+    except UsageError as exc:
+        print(f"qt-tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from .ui.app import QtApp  # imported late: --help and errors stay fast
+
+    QtApp(root, selected=selected).run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,270 @@
+"""The index over every article: lookups, subjects, link resolution, backlinks, rendering."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .answer import answer_to_markdown
+from .article import Article, RelatedLink
+from .loading import discover, load_article
+from .markdown import AnswerInfo, analyse
+
+_LEARN_PATH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://[^/]+)?(/learn/[^?#]*)", re.IGNORECASE)
+
+SORT_KEYS = ("title", "date", "id")
+
+
+def id_key(value: object) -> str | None:
+    """Normalise an id (int in most files, sometimes a string) for lookups."""
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def url_key(url: str) -> str | None:
+    """The `/learn/...` path of a link, without trailing slash, or None for other links."""
+    match = _LEARN_PATH.match(url.strip())
+    if not match:
+        return None
+    return match.group(1).rstrip("/").lower() or None
+
+
+@dataclass(frozen=True)
+class ResolvedLink:
+    """A related entry (or answer link) and the article it points at, if it is in the folder."""
+
+    link: RelatedLink
+    target: Article | None
+    repeats: int = 1
+
+
+@dataclass(frozen=True)
+class RenderedAnswer:
+    """An answer turned into displayable Markdown plus what the AST says about it."""
+
+    markdown: str
+    info: AnswerInfo
+
+
+class Library:
+    """Every article of one content folder, indexed by key, id, url, file stem and subject."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._articles: dict[str, Article] = {}
+        self._by_id: dict[str, set[str]] = defaultdict(set)
+        self._by_url: dict[str, set[str]] = defaultdict(set)
+        self._by_stem: dict[str, set[str]] = defaultdict(set)
+        self._by_subject: dict[str, set[str]] = defaultdict(set)
+        self._backlinks: dict[str, list[str]] | None = None
+        self._rendered: OrderedDict[str, RenderedAnswer] = OrderedDict()
+
+    # -- building ---------------------------------------------------------------------------
+    @classmethod
+    def load(cls, root: Path, progress: Callable[[int], None] | None = None) -> Library:
+        """Load every content file under `root`."""
+        library = cls(root)
+        for count, path in enumerate(discover(root), start=1):
+            library.add(load_article(path, root))
+            if progress is not None and count % 500 == 0:
+                progress(count)
+        return library
+
+    def add(self, article: Article) -> None:
+        """Add or replace an article (by its relative path)."""
+        self.remove(article.key)
+        key = article.key
+        self._articles[key] = article
+        if not article.loaded:
+            self._backlinks = None
+            return
+        if (ident := id_key(article.id)) is not None:
+            self._by_id[ident].add(key)
+        if (url := url_key(article.url)) is not None:
+            self._by_url[url].add(key)
+        self._by_stem[article.stem.lower()].add(key)
+        self._by_subject[article.subject].add(key)
+        self._backlinks = None
+
+    def remove(self, key: str) -> Article | None:
+        """Drop an article; returns it if it was there."""
+        article = self._articles.pop(key, None)
+        if article is None:
+            return None
+        if article.loaded:
+            entries = (
+                (self._by_id, id_key(article.id)),
+                (self._by_url, url_key(article.url)),
+                (self._by_stem, article.stem.lower()),
+                (self._by_subject, article.subject),
+            )
+            for index, bucket_key in entries:
+                bucket = index.get(bucket_key) if bucket_key is not None else None
+                if bucket is not None:
+                    bucket.discard(key)
+                    if not bucket:
+                        del index[bucket_key]  # type: ignore[arg-type]
+        self._rendered.pop(key, None)
+        self._backlinks = None
+        return article
+
+    # -- lookups ----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def get(self, key: str) -> Article | None:
+        """The article stored under a relative path."""
+        return self._articles.get(key)
+
+    def find_path(self, path: Path) -> Article | None:
+        """The article for a file path (absolute or relative to the root)."""
+        try:
+            rel = path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            rel = path.as_posix()
+        return self._articles.get(rel)
+
+    def articles(self) -> list[Article]:
+        """Every article that loaded, in no particular order."""
+        return [a for a in self._articles.values() if a.loaded]
+
+    def failed(self) -> list[Article]:
+        """Files that could not be loaded, sorted by path."""
+        return sorted((a for a in self._articles.values() if not a.loaded), key=lambda a: a.key)
+
+    def subjects(self) -> list[tuple[str, int]]:
+        """Every subject with its article count, sorted case-insensitively."""
+        return sorted(
+            ((name, len(keys)) for name, keys in self._by_subject.items()),
+            key=lambda item: item[0].casefold(),
+        )
+
+    def in_subject(self, subject: str) -> list[Article]:
+        """The articles of one subject."""
+        return [self._articles[k] for k in self._by_subject.get(subject, ())]
+
+    def by_id(self, ident: object) -> list[Article]:
+        """Articles with this id (more than one means a duplicate id)."""
+        key = id_key(ident)
+        keys = self._by_id.get(key, set()) if key is not None else set()
+        return sorted((self._articles[k] for k in keys), key=lambda a: a.key)
+
+    def by_url(self, url: str) -> Article | None:
+        """The article whose `url` is this `/learn/...` path."""
+        key = url_key(url)
+        keys = sorted(self._by_url.get(key, ())) if key else []
+        return self._articles[keys[0]] if keys else None
+
+    def is_duplicate_id(self, article: Article) -> bool:
+        """True when another article in the folder has the same id."""
+        key = id_key(article.id)
+        return key is not None and len(self._by_id.get(key, ())) > 1
+
+    # -- links ------------------------------------------------------------------------------
+    def resolve(self, link: RelatedLink) -> Article | None:
+        """The article a related entry points at: by id first, then url, then file name."""
+        candidates = self.by_id(link.id)
+        if candidates:
+            wanted = url_key(link.url)
+            for article in candidates:
+                if wanted is not None and url_key(article.url) == wanted:
+                    return article
+            return candidates[0]
+        if (by_url := self.by_url(link.url)) is not None:
+            return by_url
+        stem = link.url.rstrip("/").rsplit("/", 1)[-1].lower()
+        keys = sorted(self._by_stem.get(stem, ())) if stem else []
+        return self._articles[keys[0]] if keys else None
+
+    def related(self, article: Article) -> list[ResolvedLink]:
+        """The article's related entries, resolved, with repeated entries shown once."""
+        shown: dict[tuple[str, ...], int] = {}
+        result: list[ResolvedLink] = []
+        for link in article.related:
+            target = self.resolve(link)
+            ident = (target.key,) if target else (id_key(link.id) or "", link.url)
+            if ident in shown:
+                index = shown[ident]
+                previous = result[index]
+                result[index] = ResolvedLink(previous.link, previous.target, previous.repeats + 1)
+                continue
+            shown[ident] = len(result)
+            result.append(ResolvedLink(link, target))
+        return result
+
+    def answer_links(self, article: Article) -> list[ResolvedLink]:
+        """Links inside the answer that point at articles of this folder."""
+        result: list[ResolvedLink] = []
+        seen: set[str] = set()
+        for number, link in enumerate(self.render(article).info.links, start=1):
+            target = self.by_url(link.url) if url_key(link.url) else None
+            if target is None or target.key in seen:
+                continue
+            seen.add(target.key)
+            entry = RelatedLink("answer", number, target.id, link.text, target.subject, link.url)
+            result.append(ResolvedLink(entry, target))
+        return result
+
+    def backlinks(self, article: Article) -> list[Article]:
+        """Articles whose related entries point at this one, sorted by title."""
+        if self._backlinks is None:
+            self._backlinks = self._build_backlinks()
+        keys = self._backlinks.get(article.key, [])
+        return sorted((self._articles[k] for k in keys), key=lambda a: a.title.casefold())
+
+    def _build_backlinks(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = defaultdict(list)
+        for source in self.articles():
+            targets = {t.key for link in source.related if (t := self.resolve(link)) is not None}
+            targets.discard(source.key)
+            for target_key in targets:
+                index[target_key].append(source.key)
+        return index
+
+    # -- rendering --------------------------------------------------------------------------
+    def render(self, article: Article) -> RenderedAnswer:
+        """The answer as Markdown for display (escapes decoded, math as Unicode), cached."""
+        cached = self._rendered.get(article.key)
+        if cached is not None:
+            self._rendered.move_to_end(article.key)
+            return cached
+        markdown = answer_to_markdown(article.answer)
+        rendered = RenderedAnswer(markdown, analyse(markdown))
+        self._rendered[article.key] = rendered
+        if len(self._rendered) > 256:
+            self._rendered.popitem(last=False)
+        return rendered
+
+
+def sort_articles(articles: Iterable[Article], by: str = "title") -> list[Article]:
+    """Articles sorted by title, date (newest first) or id."""
+    items = list(articles)
+    if by == "date":
+        return sorted(items, key=lambda a: (a.date is None, -(a.date.toordinal() if a.date else 0)))
+    if by == "id":
+        return sorted(items, key=lambda a: (_id_sort(a.id), a.key))
+    return sorted(items, key=lambda a: (a.title.casefold(), a.key))
+
+
+def _id_sort(value: object) -> tuple[int, int, str]:
+    text = id_key(value) or ""
+    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+
+
+def filter_articles(articles: Iterable[Article], query: str) -> list[Article]:
+    """Articles whose title, id, question or keywords contain every word of the query."""
+    words = query.casefold().split()
+    if not words:
+        return list(articles)
+    result = []
+    for article in articles:
+        haystack = f"{article.title} {article.id} {article.question} {article.seo_keywords}"
+        folded = haystack.casefold()
+        if all(word in folded for word in words):
+            result.append(article)
+    return result

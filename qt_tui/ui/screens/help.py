@@ -1,0 +1,56 @@
+"""The `?` screen: every key the app answers to."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: list[tuple[str, str]] = [
+    ("Tab / Shift+Tab", "next / previous pane"),
+    ("↑ ↓  j k", "move in the tree, the list, the link lists; scroll the article"),
+    ("Enter", "open the article under the cursor, or follow the link under the cursor"),
+    ("1 … 9", "follow related link N of the open article (from any pane)"),
+    ("[  or  alt+←", "back to the previous article"),
+    ("]  or  alt+→", "forward again"),
+    ("/", "filter the article list as you type (Esc clears)"),
+    ("o", "sort the list by title, date or id"),
+    ("m", "show / hide every front matter field of the open article"),
+    ("ctrl+p", "command palette: “Go to article…” by fuzzy title, and every command"),
+    ("?", "this help"),
+    ("q", "quit"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal list of keys; any of Esc, q or ? closes it."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("q", "dismiss", "Close", show=False),
+        Binding("question_mark", "dismiss", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, show_header=False, padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        for key, what in KEYS:
+            table.add_row(key, what)
+        with VerticalScroll(id="help-box"):
+            yield Static(Text("qt-tui keys", style="bold"))
+            yield Static(table)
+            yield Static(
+                Text(
+                    "Links that are not in this folder are shown but cannot be followed. "
+                    "Files that fail to load are listed under Problems in the tree.",
+                    style="dim",
+                )
+            )
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

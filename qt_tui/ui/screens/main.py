@@ -1,0 +1,205 @@
+"""The main screen: a thin coordinator between the three panes, the library and history."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from ...model.article import Article
+from ...model.library import Library
+from ...model.markdown import split_for_rendering
+from ...model.text import printable
+from ..history import History
+from ..widgets.article_list import ArticleList
+from ..widgets.article_view import ArticleDisplay, ArticleView
+from ..widgets.subject_tree import ALL, PROBLEMS, SubjectTree, TreeEntry
+
+
+class MainScreen(Screen[None]):
+    """Subject tree | article list | article view, with a status line and the footer."""
+
+    BINDINGS = [
+        Binding("tab", "focus_next", "Next pane", show=False),
+        Binding("shift+tab", "focus_previous", "Previous pane", show=False),
+        Binding("alt+left", "back", "Back", show=False),
+        Binding("alt+right", "forward", "Forward", show=False),
+        Binding("left_square_bracket", "back", "Back"),
+        Binding("right_square_bracket", "forward", "Forward"),
+        *(Binding(str(n), f"follow({n})", f"Follow link {n}", show=n == 1) for n in range(1, 10)),
+    ]
+
+    def __init__(self, library: Library | None = None) -> None:
+        super().__init__()
+        self.library = library
+        self.history = History()
+        self.entry: TreeEntry = ALL
+        self._status = Text("")
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="?")
+        with Horizontal(id="panes"):
+            yield SubjectTree(id="tree")
+            yield ArticleList(id="list")
+            yield ArticleView(id="view")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ArticleList).filter_input.display = False
+        self.query_one("#status", Static).update(self._status)
+        self.tree.focus()
+
+    # -- panes ------------------------------------------------------------------------------
+    @property
+    def tree(self) -> SubjectTree:
+        return self.query_one(SubjectTree)
+
+    @property
+    def article_list(self) -> ArticleList:
+        return self.query_one(ArticleList)
+
+    @property
+    def view(self) -> ArticleView:
+        return self.query_one(ArticleView)
+
+    def set_status(self, message: str) -> None:
+        """Show one line in the status bar (text from files is never markup)."""
+        self._status = Text(printable(message))
+        if self.is_mounted:
+            self.query_one("#status", Static).update(self._status)
+
+    # -- library ----------------------------------------------------------------------------
+    def set_library(self, library: Library, select: str | None = None) -> None:
+        """Show a (re)loaded library, keeping the user's place where it still exists."""
+        self.library = library
+        self.tree.show_library(library.subjects(), len(library.articles()), library.failed())
+        self._show_entry(self.entry)
+        if select is not None and library.get(select) is not None:
+            self.open_article(select)
+        elif self.view.article_key is not None and library.get(self.view.article_key):
+            self.open_article(self.view.article_key, record=False, keep_scroll=True)
+        loaded = len(library.articles())
+        failed = len(library.failed())
+        subjects = len(library.subjects())
+        note = f" · {failed} file(s) with problems" if failed else ""
+        self.set_status(f"{loaded:,} articles in {subjects} subjects{note} · {library.root}")
+
+    def _articles_for(self, entry: TreeEntry) -> tuple[str, list[Article]]:
+        assert self.library is not None
+        if entry.kind == "subject":
+            return entry.name, self.library.in_subject(entry.name)
+        if entry.kind in ("problems", "problem"):
+            return "Problems", self.library.failed()
+        return "All articles", self.library.articles()
+
+    def _show_entry(self, entry: TreeEntry, keep: str | None = None) -> None:
+        if self.library is None:
+            return
+        self.entry = entry
+        heading, articles = self._articles_for(entry)
+        self.article_list.show(heading, articles, keep=keep or self.view.article_key)
+
+    # -- opening articles -------------------------------------------------------------------
+    def open_article(self, key: str, record: bool = True, keep_scroll: bool = False) -> None:
+        """Show an article and bring the tree and list to it (from any route)."""
+        if self.library is None or (article := self.library.get(key)) is None:
+            return
+        if not article.loaded:
+            self.view.show_problem(article)
+            return
+        if record:
+            self.history.visit(key)
+        entry = TreeEntry("subject", article.subject)
+        if self.entry != entry:
+            self.tree.move_to(entry)
+            self._show_entry(entry, keep=key)
+        self.article_list.select(key)
+        self._display(article, keep_scroll=keep_scroll)
+
+    def _display(self, article: Article, keep_scroll: bool = False) -> None:
+        assert self.library is not None
+        rendered = self.library.render(article)
+        head, tail = split_for_rendering(rendered.markdown)
+        data = ArticleDisplay(
+            article=article,
+            markdown=printable(head),
+            tail=tail,
+            outline=rendered.info.outline,
+            related=self.library.related(article),
+            answer_links=self.library.answer_links(article),
+            backlinks=self.library.backlinks(article),
+            duplicates=[a for a in self.library.by_id(article.id) if a.key != article.key]
+            if self.library.is_duplicate_id(article)
+            else [],
+        )
+        self.view.show_article(data, keep_scroll=keep_scroll)
+        self.sub_title = article.title
+
+    # -- messages from the panes ------------------------------------------------------------
+    @on(SubjectTree.EntryHighlighted)
+    def _entry_highlighted(self, event: SubjectTree.EntryHighlighted) -> None:
+        entry = event.entry
+        if entry.kind == "problem":
+            if self.entry != PROBLEMS:
+                self._show_entry(PROBLEMS)
+            assert self.library is not None
+            if (article := self.library.get(entry.name)) is not None:
+                self.article_list.select(article.key)
+                self.view.show_problem(article)
+            return
+        if entry != self.entry:
+            self._show_entry(entry)
+
+    @on(ArticleList.ArticleHighlighted)
+    def _article_highlighted(self, event: ArticleList.ArticleHighlighted) -> None:
+        if self.library is None or (article := self.library.get(event.key)) is None:
+            return
+        if not article.loaded:
+            self.view.show_problem(article)
+        elif event.key != self.view.article_key:
+            self.history.visit(event.key)
+            self._display(article)
+
+    @on(ArticleList.ArticleChosen)
+    def _article_chosen(self, event: ArticleList.ArticleChosen) -> None:
+        self._article_highlighted(ArticleList.ArticleHighlighted(event.key))
+        self.view.focus()
+
+    @on(ArticleView.FollowLink)
+    def _follow(self, event: ArticleView.FollowLink) -> None:
+        self.open_article(event.key)
+
+    # -- actions ----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Digits and brackets are text while an input has focus."""
+        return not (action in ("follow", "back", "forward") and isinstance(self.focused, Input))
+
+    def action_follow(self, number: int) -> None:
+        """Follow related link N of the open article."""
+        entry = self.view.related_target(number)
+        if entry is None:
+            self.notify(f"This article has no related link {number}.", severity="warning")
+        elif entry.target is None:
+            title = entry.link.title or entry.link.url
+            self.notify(f"Link {number} ({title}) is not in this folder.", severity="warning")
+        else:
+            self.open_article(entry.target.key)
+
+    def action_back(self) -> None:
+        key = self.history.back()
+        if key is None:
+            self.notify("Nothing further back.", timeout=2)
+        else:
+            self.open_article(key, record=False)
+
+    def action_forward(self) -> None:
+        key = self.history.forward()
+        if key is None:
+            self.notify("Nothing further forward.", timeout=2)
+        else:
+            self.open_article(key, record=False)

@@ -1,0 +1,160 @@
+"""The middle pane: the articles of the selected node, sortable, filterable as you type."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...model.article import Article
+from ...model.library import SORT_KEYS, filter_articles, sort_articles
+from ...model.text import one_line
+
+
+class ArticleOptions(OptionList):
+    """The rows; j/k move like the arrows."""
+
+    BINDINGS = [("j", "cursor_down", "Down"), ("k", "cursor_up", "Up")]
+
+
+class ArticleList(Vertical):
+    """A heading, a filter box shown by `/`, and one row per article."""
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("o", "cycle_sort", "Sort"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    class ArticleHighlighted(Message):
+        """The cursor is on an article: the view should show it."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    class ArticleChosen(Message):
+        """Enter on a row: show it and move focus to the view."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._articles: list[Article] = []
+        self._shown: list[Article] = []
+        self._heading = "Articles"
+        self.sort_by = "title"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="list-heading")
+        yield Input(placeholder="filter: words in title, id, keywords", id="list-filter")
+        yield ArticleOptions(id="list-options")
+
+    @property
+    def options(self) -> ArticleOptions:
+        return self.query_one(ArticleOptions)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one(Input)
+
+    @property
+    def shown_keys(self) -> list[str]:
+        """Keys of the rows currently listed, in order."""
+        return [a.key for a in self._shown]
+
+    @property
+    def highlighted_key(self) -> str | None:
+        index = self.options.highlighted
+        if index is None or not 0 <= index < len(self._shown):
+            return None
+        return self._shown[index].key
+
+    def show(self, heading: str, articles: list[Article], keep: str | None = None) -> None:
+        """Replace the rows; keep the cursor on `keep` (or the current row) when listed."""
+        self._heading = heading
+        self._articles = articles
+        self._refresh_rows(keep if keep is not None else self.highlighted_key)
+
+    def _refresh_rows(self, keep: str | None) -> None:
+        query = self.filter_input.value
+        self._shown = sort_articles(filter_articles(self._articles, query), self.sort_by)
+        options = self.options
+        options.set_options(Option(self._row(a), id=a.key) for a in self._shown)
+        index = next((i for i, a in enumerate(self._shown) if a.key == keep), None)
+        if index is None and self._shown:
+            index = 0
+        options.highlighted = index
+        self._update_heading()
+
+    def _row(self, article: Article) -> Text:
+        row = Text(one_line(article.title), no_wrap=True, overflow="ellipsis")
+        if self.sort_by == "date" and article.date is not None:
+            row.append(f"  {article.date.isoformat()}", style="dim")
+        elif self.sort_by == "id":
+            row = Text(f"{article.id}  ", style="dim") + row
+        return row
+
+    def _update_heading(self) -> None:
+        total = len(self._articles)
+        shown = len(self._shown)
+        count = f"{shown:,} of {total:,}" if shown != total else f"{total:,}"
+        heading = Text(one_line(self._heading), style="bold")
+        heading.append(f"  {count} · by {self.sort_by}", style="dim")
+        self.query_one("#list-heading", Static).update(heading)
+
+    def select(self, key: str) -> bool:
+        """Move the cursor to an article, clearing the filter if it hides it."""
+        if key not in self.shown_keys and self.filter_input.value:
+            self.filter_input.value = ""
+            self._refresh_rows(key)
+        if key not in self.shown_keys:
+            return False
+        self.options.highlighted = self.shown_keys.index(key)
+        return True
+
+    def action_filter(self) -> None:
+        self.filter_input.display = True
+        self.filter_input.focus()
+
+    def action_clear_filter(self) -> None:
+        if self.filter_input.value:
+            self.filter_input.value = ""
+        self.filter_input.display = False
+        self.options.focus()
+
+    def action_cycle_sort(self) -> None:
+        self.sort_by = SORT_KEYS[(SORT_KEYS.index(self.sort_by) + 1) % len(SORT_KEYS)]
+        self._refresh_rows(self.highlighted_key)
+        self.notify(f"Sorted by {self.sort_by}", timeout=2)
+
+    @on(Input.Changed, "#list-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._refresh_rows(self.highlighted_key)
+        if (key := self.highlighted_key) is not None:
+            self.post_message(self.ArticleHighlighted(key))
+
+    @on(Input.Submitted, "#list-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.options.focus()
+
+    @on(OptionList.OptionHighlighted, "#list-options")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.ArticleHighlighted(event.option.id))
+
+    @on(OptionList.OptionSelected, "#list-options")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.ArticleChosen(event.option.id))

@@ -1,0 +1,251 @@
+"""The right pane: header, rendered answer, related articles, backlinks, front matter panel."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...model.article import Article
+from ...model.library import ResolvedLink
+from ...model.markdown import Heading
+from ...model.text import one_line, printable
+
+
+@dataclass
+class ArticleDisplay:
+    """Everything the view shows for one article, gathered by the screen from the library."""
+
+    article: Article
+    markdown: str
+    tail: str = ""
+    outline: list[Heading] = field(default_factory=list)
+    related: list[ResolvedLink] = field(default_factory=list)
+    answer_links: list[ResolvedLink] = field(default_factory=list)
+    backlinks: list[Article] = field(default_factory=list)
+    duplicates: list[Article] = field(default_factory=list)
+    deleted: bool = False
+
+
+class LinkList(OptionList):
+    """Rows of links; Enter follows one."""
+
+    BINDINGS = [("j", "cursor_down", "Down"), ("k", "cursor_up", "Up")]
+
+
+class ArticleView(VerticalScroll):
+    """Shows one article, or why a file failed to load."""
+
+    BINDINGS = [
+        Binding("m", "toggle_front_matter", "Front matter"),
+        Binding("j", "scroll_down", "Scroll down", show=False),
+        Binding("k", "scroll_up", "Scroll up", show=False),
+    ]
+
+    class FollowLink(Message):
+        """The user chose a link whose target is the article with this key."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.display_data: ArticleDisplay | None = None
+        self._wanted_markdown = ""
+        self._shown_markdown: str | None = None
+        self._rendering = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="view-header")
+        yield Markdown(id="view-answer", open_links=False)
+        yield Static(id="view-tail")
+        yield Static("Related articles", classes="section", id="related-title")
+        yield LinkList(id="view-related")
+        yield Static("Referenced by", classes="section", id="backlinks-title")
+        yield LinkList(id="view-backlinks")
+        yield Static(id="view-front-matter")
+
+    def on_mount(self) -> None:
+        self.query_one("#view-front-matter").display = False
+        self.show_nothing("Loading…")
+
+    # -- public -----------------------------------------------------------------------------
+    @property
+    def article_key(self) -> str | None:
+        """The key of the article on screen, if any."""
+        return self.display_data.article.key if self.display_data else None
+
+    def show_nothing(self, message: str) -> None:
+        """An empty view with a message (nothing selected, or still loading)."""
+        self.display_data = None
+        self.query_one("#view-header", Static).update(Text(message, style="dim"))
+        self._set_markdown("")
+        self.query_one("#view-tail", Static).display = False
+        self._set_links("#view-related", "#related-title", [])
+        self._set_links("#view-backlinks", "#backlinks-title", [])
+        self.query_one("#view-front-matter", Static).update("")
+
+    def show_article(self, data: ArticleDisplay, keep_scroll: bool = False) -> None:
+        """Show an article; scroll to the top unless it is the same article refreshed."""
+        same = self.article_key == data.article.key
+        self.display_data = data
+        self.query_one("#view-header", Static).update(self._header(data))
+        self._set_markdown(data.markdown or "*This article has no answer.*")
+        tail = self.query_one("#view-tail", Static)
+        tail.display = bool(data.tail)
+        if data.tail:
+            note = Text("— the rest of this very long answer, as plain text —\n\n", style="dim")
+            tail.update(note + Text(printable(data.tail)))
+        self._set_links("#view-related", "#related-title", self._related_rows(data))
+        backlink_rows = [Option(self._article_row(a), id=a.key) for a in data.backlinks]
+        self._set_links("#view-backlinks", "#backlinks-title", backlink_rows)
+        self.query_one("#view-front-matter", Static).update(self._front_matter(data.article))
+        if not (same and keep_scroll):
+            self.scroll_home(animate=False)
+
+    def show_problem(self, article: Article) -> None:
+        """Explain why a file could not be loaded."""
+        self.show_nothing("")
+        text = Text(one_line(article.relpath), style="bold red")
+        text.append("\n\nThis file could not be loaded:\n", style="bold")
+        for problem in article.problems:
+            text.append(f"  • {one_line(problem.describe())}\n")
+        text.append(f"\n{printable(str(article.path))}", style="dim")
+        self.query_one("#view-header", Static).update(text)
+
+    def related_target(self, number: int) -> ResolvedLink | None:
+        """Related link N (1-based, as numbered on screen), if there is one."""
+        if self.display_data is None:
+            return None
+        links = self.display_data.related + self.display_data.answer_links
+        return links[number - 1] if 0 < number <= len(links) else None
+
+    def action_toggle_front_matter(self) -> None:
+        panel = self.query_one("#view-front-matter", Static)
+        panel.display = not panel.display
+        if panel.display:
+            self.scroll_to_widget(panel, top=True, animate=False)
+
+    # -- rendering --------------------------------------------------------------------------
+    def _set_markdown(self, markdown: str) -> None:
+        self._wanted_markdown = markdown
+        if not self._rendering:
+            self._render_loop()
+
+    @work(group="render-answer")
+    async def _render_loop(self) -> None:
+        """Render the newest wanted answer; skip ones superseded while a render was running."""
+        self._rendering = True
+        try:
+            widget = self.query_one("#view-answer", Markdown)
+            while self._shown_markdown != self._wanted_markdown:
+                wanted = self._wanted_markdown
+                await widget.update(wanted)
+                self._shown_markdown = wanted
+        finally:
+            self._rendering = False
+
+    def _header(self, data: ArticleDisplay) -> Text:
+        article = data.article
+        text = Text(one_line(article.title), style="bold")
+        if data.deleted:
+            text.append("\n⚠ this file was deleted on disk; showing its last content", "bold red")
+        date = article.date.isoformat() if article.date else "no date"
+        text.append(f"\n{one_line(article.subject)} · {date} · id {article.id}", style="cyan")
+        if article.author:
+            text.append(f" · {one_line(article.author)}", style="cyan")
+        text.append(f"\n{one_line(article.url) or '(no url)'}", style="dim")
+        text.append(f"\n{one_line(article.relpath)}", style="dim")
+        if data.duplicates:
+            others = ", ".join(one_line(a.relpath) for a in data.duplicates)
+            text.append(f"\n⚠ duplicate id {article.id}: also {others}", style="bold yellow")
+        for problem in article.problems:
+            text.append(f"\n⚠ {one_line(problem.describe())}", style="yellow")
+        if data.outline and len(data.outline) > 1:
+            headings = " › ".join(one_line(h.text) for h in data.outline[:8])
+            text.append(f"\nOutline: {headings}", style="dim italic")
+        return text
+
+    def _related_rows(self, data: ArticleDisplay) -> list[Option]:
+        rows: list[Option] = []
+        for number, entry in enumerate(data.related + data.answer_links, start=1):
+            label = Text(f"{number:>2}. ", style="bold")
+            title = entry.target.title if entry.target else entry.link.title
+            label.append(one_line(title or entry.link.url or "(untitled)"))
+            if entry.link.key == "answer":
+                label.append("  (linked in the answer)", style="dim")
+            if entry.target is None:
+                label.append("  — not in this folder", style="red")
+                rows.append(Option(label, disabled=True))
+                continue
+            label.append(f"  · {one_line(entry.target.subject)}", style="dim")
+            if entry.repeats > 1:
+                label.append(f"  (listed {entry.repeats}×)", style="yellow")
+            rows.append(Option(label, id=entry.target.key))
+        return rows
+
+    @staticmethod
+    def _article_row(article: Article) -> Text:
+        label = Text(one_line(article.title))
+        label.append(f"  · {one_line(article.subject)}", style="dim")
+        return label
+
+    def _set_links(self, list_id: str, title_id: str, rows: list[Option]) -> None:
+        links = self.query_one(list_id, LinkList)
+        links.set_options(rows)
+        title = self.query_one(title_id, Static)
+        name = "Related articles" if list_id == "#view-related" else "Referenced by"
+        title.update(Text(f"{name} ({len(rows)})", style="bold"))
+        links.display = bool(rows)
+
+    @staticmethod
+    def _front_matter(article: Article) -> Text:
+        text = Text("Front matter (every key)\n", style="bold")
+        for key, value in article.front_matter.items():
+            _append_value(text, key, value, 0)
+        return text
+
+    @on(OptionList.OptionSelected, "LinkList")
+    def _link_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.FollowLink(event.option.id))
+
+    @on(Markdown.LinkClicked)
+    def _answer_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.prevent_default()
+        event.stop()
+        if self.display_data is None:
+            return
+        for entry in self.display_data.answer_links:
+            if entry.target is not None and entry.link.url == event.href:
+                self.post_message(self.FollowLink(entry.target.key))
+                return
+        self.notify(f"Not an article in this folder: {one_line(event.href)}", severity="warning")
+
+
+def _append_value(text: Text, key: str, value: Any, depth: int) -> None:
+    pad = "  " * depth
+    if isinstance(value, dict):
+        text.append(f"{pad}{one_line(str(key))}:\n", style="bold cyan")
+        for child_key, child in value.items():
+            _append_value(text, str(child_key), child, depth + 1)
+        return
+    if isinstance(value, datetime.date):
+        shown = value.isoformat()
+    else:
+        shown = printable(str(value)) if value is not None else "null"
+    if len(shown) > 400:
+        shown = shown[:400] + f"… ({len(shown):,} characters)"
+    text.append(f"{pad}{one_line(str(key))}: ", style="cyan")
+    text.append(f"{shown}\n")
