@@ -70,6 +70,9 @@ def load_yaml(text: str, first_line: int = 1) -> Any:
         raise YamlLoadError(f"invalid YAML: {reason}", line) from None
     except yaml.YAMLError as exc:
         raise YamlLoadError(f"invalid YAML: {exc}") from None
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        # e.g. `!!int x` or `!!bool 0`: the safe constructors raise plain Python errors
+        raise YamlLoadError(f"invalid YAML value: {exc}") from None
     except RecursionError:
         raise YamlLoadError("front matter is nested too deeply") from None
     finally:

@@ -192,3 +192,10 @@ def test_a_path_that_cannot_be_read_as_a_file(tmp_path: Path) -> None:
     article = load_article(folder, tmp_path)
     assert not article.loaded
     assert article.problems[0].message.startswith("unreadable")
+
+
+@pytest.mark.parametrize("value", ["!!int x", "!!bool 0", "!!float abc", "!!timestamp nope"])
+def test_bad_explicit_tags_are_problems(tmp_path: Path, value: str) -> None:
+    article = load(tmp_path, f"---\nid: 1\na: {value}\n---\n".encode(), "bad/tag.md")
+    assert not article.loaded
+    assert "invalid YAML" in article.problems[0].message
