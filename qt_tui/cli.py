@@ -1,4 +1,5 @@
-"""Command line: `qt-tui [PATH]` opens the app; errors are one line on stderr, exit status 2."""
+"""Command line: `qt-tui [PATH]` opens the app, `qt-tui set ...` edits a file from a script;
+errors are one line on stderr."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, set_command
 from .model.loading import discover
 
 EXIT_USAGE = 2
@@ -21,11 +22,19 @@ PATH is a content folder (searched recursively for *.md) or one article file, wh
 its folder with that article selected. Press ? in the app for the keys.
 """
 
+EPILOG = """\
+subcommands:
+  qt-tui set FILE KEY=VALUE [KEY=VALUE ...] [--delete KEY] [--json] [--dry-run] [--sync-title]
+      change front matter keys of one file from a script, keeping every other byte
+      (see `qt-tui set --help`). To open a folder named "set", write ./set.
+"""
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qt-tui",
         description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("path", nargs="?", default=".", help="content folder or article file")
@@ -63,6 +72,9 @@ def resolve_target(raw: str) -> tuple[Path, Path | None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `qt-tui` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "set":
+        return set_command.main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         root, selected = resolve_target(args.path)

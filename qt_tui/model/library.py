@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .answer import answer_to_markdown
+from .answer import answer_to_markdown, decode_escapes
 from .article import Article, RelatedLink
 from .loading import discover, load_article
 from .markdown import AnswerInfo, analyse
@@ -16,6 +16,10 @@ from .markdown import AnswerInfo, analyse
 _LEARN_PATH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://[^/]+)?(/learn/[^?#]*)", re.IGNORECASE)
 
 SORT_KEYS = ("title", "date", "id")
+
+#: Answers longer than this are rendered in part: the rest is shown as bounded plain text.
+MAX_RENDER_CHARS = 30_000
+MAX_TAIL_CHARS = 20_000
 
 
 def id_key(value: object) -> str | None:
@@ -45,10 +49,16 @@ class ResolvedLink:
 
 @dataclass(frozen=True)
 class RenderedAnswer:
-    """An answer turned into displayable Markdown plus what the AST says about it."""
+    """An answer turned into displayable Markdown plus what the AST says about it.
+
+    A huge answer keeps the UI responsive: only its head is rendered; `tail` is plain text and
+    `omitted_chars` says how much was not shown at all.
+    """
 
     markdown: str
     info: AnswerInfo
+    tail: str = ""
+    omitted_chars: int = 0
 
 
 class Library:
@@ -233,8 +243,18 @@ class Library:
         if cached is not None:
             self._rendered.move_to_end(article.key)
             return cached
-        markdown = answer_to_markdown(article.answer)
-        rendered = RenderedAnswer(markdown, analyse(markdown))
+        raw, tail_raw = article.answer, ""
+        if len(raw) > MAX_RENDER_CHARS:
+            cut = raw.rfind("\\n\\n", 0, MAX_RENDER_CHARS)
+            cut = cut if cut > 0 else MAX_RENDER_CHARS
+            raw, tail_raw = raw[:cut], raw[cut:]
+        markdown = answer_to_markdown(raw)
+        rendered = RenderedAnswer(
+            markdown,
+            analyse(markdown),
+            tail=decode_escapes(tail_raw[:MAX_TAIL_CHARS]).strip(),
+            omitted_chars=max(0, len(tail_raw) - MAX_TAIL_CHARS),
+        )
         self._rendered[article.key] = rendered
         if len(self._rendered) > 256:
             self._rendered.popitem(last=False)

@@ -10,7 +10,7 @@ import mistune
 _PARSER = mistune.create_markdown(renderer="ast", plugins=["table", "strikethrough"])
 
 #: Blocks past this many are not rendered as widgets; the rest is shown as plain text.
-MAX_RENDERED_BLOCKS = 300
+MAX_RENDERED_BLOCKS = 120
 
 
 @dataclass(frozen=True)

@@ -234,3 +234,27 @@ async def test_help_screen_lists_keys() -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert type(app.screen).__name__ == "MainScreen"
+
+
+async def test_huge_answer_is_bounded_and_the_app_stays_usable(tmp_path: Path) -> None:
+    (tmp_path / "s").mkdir()
+    paragraphs = "\\n\\n".join(
+        f"Paragraph {i} with \\\\( x_{{{i}}} \\\\) math." for i in range(30000)
+    )
+    (tmp_path / "s" / "huge.md").write_text(
+        f"---\nid: 1\ntitle: A huge one\nanswer: >-\n    {paragraphs}\n---\n"
+    )
+    (tmp_path / "s" / "small.md").write_text(
+        "---\nid: 2\ntitle: B small\nanswer: >-\n    hi\n---\n"
+    )
+    app = QtApp(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        assert screen.view.article_key == "s/huge.md"
+        tail = str(screen.view.query_one("#view-tail").render())
+        assert "more characters not shown" in tail
+        markdown = screen.view.query_one("#view-answer")
+        assert len(markdown.source) < 40_000  # only a bounded head becomes widgets
+        screen.article_list.options.focus()
+        await pilot.press("down")
+        await wait_until(pilot, lambda: screen.view.article_key == "s/small.md")

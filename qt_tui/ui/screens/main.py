@@ -128,7 +128,8 @@ class MainScreen(Screen[None]):
         data = ArticleDisplay(
             article=article,
             markdown=printable(head),
-            tail=tail,
+            tail="\n\n".join(part for part in (tail, rendered.tail) if part),
+            omitted_chars=rendered.omitted_chars,
             outline=rendered.info.outline,
             related=self.library.related(article),
             answer_links=self.library.answer_links(article),

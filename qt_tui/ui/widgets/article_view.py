@@ -33,6 +33,7 @@ class ArticleDisplay:
     answer_links: list[ResolvedLink] = field(default_factory=list)
     backlinks: list[Article] = field(default_factory=list)
     duplicates: list[Article] = field(default_factory=list)
+    omitted_chars: int = 0
     deleted: bool = False
 
 
@@ -105,7 +106,14 @@ class ArticleView(VerticalScroll):
         tail.display = bool(data.tail)
         if data.tail:
             note = Text("— the rest of this very long answer, as plain text —\n\n", style="dim")
-            tail.update(note + Text(printable(data.tail)))
+            body = note + Text(printable(data.tail))
+            if data.omitted_chars:
+                body.append(
+                    f"\n\n… {data.omitted_chars:,} more characters not shown here; "
+                    "open the file in an editor to read them.",
+                    style="bold yellow",
+                )
+            tail.update(body)
         self._set_links("#view-related", "#related-title", self._related_rows(data))
         backlink_rows = [Option(self._article_row(a), id=a.key) for a in data.backlinks]
         self._set_links("#view-backlinks", "#backlinks-title", backlink_rows)
