@@ -207,6 +207,14 @@ class Library:
             result.append(ResolvedLink(link, target))
         return result
 
+    def links_between(self, source: Article, target: Article) -> list[RelatedLink]:
+        """The related entries of `source` that resolve to `target`."""
+        return [
+            link
+            for link in source.related
+            if (resolved := self.resolve(link)) is not None and resolved.key == target.key
+        ]
+
     def answer_links(self, article: Article) -> list[ResolvedLink]:
         """Links inside the answer that point at articles of this folder."""
         result: list[ResolvedLink] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -11,16 +13,19 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from ...model.article import Article
+from ...model.editing import SaveRecord
 from ...model.library import Library
+from ...model.loading import is_content_file, load_article
 from ...model.markdown import split_for_rendering
 from ...model.text import printable
 from ..history import History
 from ..widgets.article_list import ArticleList
 from ..widgets.article_view import ArticleDisplay, ArticleView
 from ..widgets.subject_tree import ALL, PROBLEMS, SubjectTree, TreeEntry
+from .edit_flow import EDIT_BINDINGS, EditFlow
 
 
-class MainScreen(Screen[None]):
+class MainScreen(EditFlow, Screen[None]):
     """Subject tree | article list | article view, with a status line and the footer."""
 
     BINDINGS = [
@@ -31,6 +36,7 @@ class MainScreen(Screen[None]):
         Binding("left_square_bracket", "back", "Back"),
         Binding("right_square_bracket", "forward", "Forward"),
         *(Binding(str(n), f"follow({n})", f"Follow link {n}", show=n == 1) for n in range(1, 10)),
+        *EDIT_BINDINGS,
     ]
 
     def __init__(self, library: Library | None = None) -> None:
@@ -39,6 +45,8 @@ class MainScreen(Screen[None]):
         self.history = History()
         self.entry: TreeEntry = ALL
         self._status = Text("")
+        self.undo_records: dict[str, SaveRecord] = {}
+        self.deleted_keys: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Header(icon="?")
@@ -78,16 +86,45 @@ class MainScreen(Screen[None]):
         """Show a (re)loaded library, keeping the user's place where it still exists."""
         self.library = library
         self.tree.show_library(library.subjects(), len(library.articles()), library.failed())
+        cursor = self.tree.cursor_node
+        if self.entry.kind != "problem" and cursor is not None and cursor.data is not None:
+            self.entry = cursor.data
         self._show_entry(self.entry)
         if select is not None and library.get(select) is not None:
             self.open_article(select)
         elif self.view.article_key is not None and library.get(self.view.article_key):
             self.open_article(self.view.article_key, record=False, keep_scroll=True)
+        elif self.view.article_key in self.deleted_keys and self.view.display_data is not None:
+            self.view.display_data.deleted = True
+            self.view.show_article(self.view.display_data, keep_scroll=True)
         loaded = len(library.articles())
         failed = len(library.failed())
         subjects = len(library.subjects())
         note = f" · {failed} file(s) with problems" if failed else ""
         self.set_status(f"{loaded:,} articles in {subjects} subjects{note} · {library.root}")
+
+    def reload_paths(self, paths: list[Path], deleted: list[Path] | None = None) -> None:
+        """Re-read changed files (and drop deleted ones), then refresh every pane in place."""
+        if self.library is None:
+            return
+        root = self.library.root
+        for path in [*paths, *(deleted or [])]:
+            if not is_content_file(path.name):
+                continue
+            key = self._relkey(path)
+            if path.is_file():
+                self.library.add(load_article(path, root))
+                self.deleted_keys.discard(key)
+            elif self.library.remove(key) is not None:
+                self.deleted_keys.add(key)
+        self.set_library(self.library)
+
+    def _relkey(self, path: Path) -> str:
+        assert self.library is not None
+        try:
+            return path.resolve().relative_to(self.library.root.resolve()).as_posix()
+        except ValueError:
+            return path.name
 
     def _articles_for(self, entry: TreeEntry) -> tuple[str, list[Article]]:
         assert self.library is not None
