@@ -67,6 +67,9 @@ class Article:
     related: list[RelatedLink] = field(default_factory=list)
     front_matter: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: True for an index summary (from the cache or a fast scan): `answer` and the answer's
+    #: own key in `front_matter` are not filled in; Library.full() reads the file for them.
+    partial: bool = False
 
     @property
     def loaded(self) -> bool:

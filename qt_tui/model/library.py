@@ -139,6 +139,28 @@ class Library:
             rel = path.as_posix()
         return self._articles.get(rel)
 
+    def full(self, article: Article) -> Article:
+        """The complete article (answer included), reading the file if only a summary is held.
+
+        The full article replaces the summary in the index, so this reads each file once.
+        """
+        if not article.partial:
+            return article
+        loaded = load_article(article.path, self.root)
+        if self._articles.get(article.key) is not article:
+            return loaded
+        same_links = (loaded.id, loaded.url, loaded.subject, loaded.related) == (
+            article.id,
+            article.url,
+            article.subject,
+            article.related,
+        )
+        if loaded.loaded and same_links:
+            self._articles[article.key] = loaded  # indexes and backlinks stay valid
+        else:
+            self.add(loaded)  # the file changed since it was indexed
+        return loaded
+
     def articles(self) -> list[Article]:
         """Every article that loaded, in no particular order."""
         return [a for a in self._articles.values() if a.loaded]
@@ -251,6 +273,7 @@ class Library:
         if cached is not None:
             self._rendered.move_to_end(article.key)
             return cached
+        article = self.full(article)
         raw, tail_raw = article.answer, ""
         if len(raw) > MAX_RENDER_CHARS:
             cut = raw.rfind("\\n\\n", 0, MAX_RENDER_CHARS)

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from ...model.article import Article
 from ...model.editing import ConflictError, EditError, SaveRecord, save_atomic, undo_save
 from ...model.form import PlannedEdit, plan_edit, stale_entries
+from ...model.loading import article_from_bytes
 from .dialogs import DiffScreen
 from .edit import EditScreen, SaveOutcome
 
@@ -50,12 +51,18 @@ class EditFlow:
         article = self._open()
         if article is None or screen.library is None:
             return
+        article = screen.library.full(article)
         try:
             base = article.path.read_bytes()  # the file itself, never a cache
         except OSError as exc:
             screen.notify(f"Cannot read {article.relpath}: {exc.strerror}", severity="error")
             return
         library = screen.library
+        article = article_from_bytes(base, article.path, library.root)  # exactly what is edited
+        if not article.loaded:
+            reason = article.problems[0].describe() if article.problems else "it does not load"
+            screen.notify(f"Cannot edit {article.relpath}: {reason}", severity="error")
+            return
         subjects = [name for name, _ in library.subjects()]
         form = EditScreen(article, base, subjects, library.articles())
         screen.app.push_screen(form, self._saved)

@@ -160,6 +160,7 @@ class MainScreen(EditFlow, Screen[None]):
 
     def _display(self, article: Article, keep_scroll: bool = False) -> None:
         assert self.library is not None
+        article = self.library.full(article)
         rendered = self.library.render(article)
         head, tail = split_for_rendering(rendered.markdown)
         data = ArticleDisplay(
