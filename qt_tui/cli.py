@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, set_command
+from . import __version__, check_command, set_command
 from .model.loading import discover
 
 EXIT_USAGE = 2
@@ -27,6 +27,9 @@ subcommands:
   qt-tui set FILE KEY=VALUE [KEY=VALUE ...] [--delete KEY] [--json] [--dry-run] [--sync-title]
       change front matter keys of one file from a script, keeping every other byte
       (see `qt-tui set --help`). To open a folder named "set", write ./set.
+  qt-tui check DIR [--format text|json] [--select CODES] [--fix [--write]]
+      report problems of a content folder (exit status 1 when there are errors or
+      warnings) and print or apply the safe fixes (see `qt-tui check --help`).
 """
 
 
@@ -38,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("path", nargs="?", default=".", help="content folder or article file")
+    parser.add_argument(
+        "--no-watch", action="store_true", help="do not watch the folder for changes on disk"
+    )
     parser.add_argument("--version", action="version", version=f"qt-tui {__version__}")
     return parser
 
@@ -75,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "set":
         return set_command.main(argv[1:])
+    if argv and argv[0] == "check":
+        return check_command.main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         root, selected = resolve_target(args.path)
@@ -83,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from .ui.app import QtApp  # imported late: --help and errors stay fast
 
-    QtApp(root, selected=selected).run()
+    QtApp(root, selected=selected, watch=not args.no_watch).run()
     return 0
 
 

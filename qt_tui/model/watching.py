@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,6 +239,11 @@ class ContentWatcher:
                 raise RuntimeError("a stopped ContentWatcher cannot be restarted")
             if not self._watch_root.is_dir():
                 raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(self.root))
+            # watchdog warns (from its thread, onto stderr) when `mkdir -p` makes it add
+            # the same watch twice; that is harmless and would scribble over a TUI.
+            warnings.filterwarnings(
+                "ignore", r"Callback with id .* already exists", RuntimeWarning, r"watchdog\."
+            )
             self._install_overflow_handler()
             try:
                 self._observer, self._mode = self._start_observer(_Handler(self._record))

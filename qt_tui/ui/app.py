@@ -13,9 +13,11 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..model.library import Library
+from ..model.watching import ContentWatcher
 from ..resources import stylesheet
 from .commands import ArticleCommands
 from .screens.help import HelpScreen
+from .screens.live_flow import FilesChanged
 from .screens.main import MainScreen
 
 
@@ -37,11 +39,14 @@ class QtApp(App[None]):
             super().__init__()
             self.count = count
 
-    def __init__(self, root: Path, selected: Path | None = None) -> None:
+    def __init__(self, root: Path, selected: Path | None = None, watch: bool = True) -> None:
         super().__init__()
         self.root = root
         self.selected = selected
+        self.watch = watch
+        self.watcher: ContentWatcher | None = None
         self.main_screen = MainScreen()
+        self.main_screen.before_write = self._before_write
 
     def get_default_screen(self) -> Screen[None]:
         return self.main_screen
@@ -65,9 +70,44 @@ class QtApp(App[None]):
             library = event.worker.result
             select = library.find_path(self.selected) if self.selected else None
             self.main_screen.set_library(library, select=select.key if select else None)
+            if self.watch:
+                self._start_watching()
+            else:
+                self._set_watch_state("not watching (--no-watch)")
         elif event.state is WorkerState.ERROR:
             self.main_screen.set_status(f"Could not load {self.root}: {event.worker.error}")
             self.notify(str(event.worker.error), title="Load failed", severity="error")
+
+    # -- watching ---------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="watch")
+    def _start_watching(self) -> None:
+        watcher = ContentWatcher(
+            self.root, lambda batch: self.main_screen.post_message(FilesChanged(batch))
+        )
+        try:
+            mode = watcher.start()
+        except OSError as exc:
+            self.call_from_thread(self._set_watch_state, f"not watching: {exc.strerror or exc}")
+            return
+        self.watcher = watcher
+        state = f"watching ({mode})"
+        self.call_from_thread(self._set_watch_state, state)
+        if mode.startswith("polling"):
+            self.call_from_thread(
+                self.notify, f"File events unavailable: {mode}", severity="warning"
+            )
+
+    def _set_watch_state(self, state: str) -> None:
+        self.main_screen.watch_state = state
+        self.main_screen.refresh_status()
+
+    def _before_write(self, path: Path) -> None:
+        if self.watcher is not None:
+            self.watcher.expect_own_write(path)
+
+    def on_unmount(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -8,7 +8,7 @@ from textual.widgets import Input, OptionList
 
 from qt_tui.model.library import Library
 from qt_tui.ui.app import QtApp
-from qt_tui.ui.widgets.subject_tree import ALL, PROBLEMS, TreeEntry
+from qt_tui.ui.widgets.subject_tree import ALL, TreeEntry
 from tests.app.helpers import loaded, settle, view_text, wait_until
 from tests.conftest import SAMPLE
 
@@ -194,7 +194,7 @@ async def test_problems_node_lists_failed_files_with_reason(tmp_path: Path) -> N
         screen.tree.move_to(TreeEntry("problem", "bad.md"))
         await wait_until(pilot, lambda: "invalid YAML" in view_text(screen))
         assert "bad.md" in view_text(screen)
-        assert screen.entry == PROBLEMS
+        assert screen.entry == TreeEntry("problem", "bad.md")
 
 
 async def test_text_from_files_is_never_markup(tmp_path: Path) -> None:

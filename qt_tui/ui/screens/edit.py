@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -101,9 +103,15 @@ class EditScreen(ModalScreen[SaveOutcome | None]):
     ]
 
     def __init__(
-        self, article: Article, base: bytes, subjects: list[str], articles: list[Article]
+        self,
+        article: Article,
+        base: bytes,
+        subjects: list[str],
+        articles: list[Article],
+        before_write: Callable[[Path], None] = lambda path: None,
     ) -> None:
         super().__init__()
+        self.before_write = before_write
         self.article = article
         self.base = base
         self.initial = values_from_article(article)
@@ -258,6 +266,7 @@ class EditScreen(ModalScreen[SaveOutcome | None]):
             self.dismiss(None)
             self.app.notify("Nothing changed; nothing written.", timeout=3)
             return
+        self.before_write(self.article.path)
         try:
             save_atomic(self.article.path, new, expected_old=self.base)
         except ConflictError:

@@ -64,7 +64,7 @@ class EditFlow:
             screen.notify(f"Cannot edit {article.relpath}: {reason}", severity="error")
             return
         subjects = [name for name, _ in library.subjects()]
-        form = EditScreen(article, base, subjects, library.articles())
+        form = EditScreen(article, base, subjects, library.articles(), screen.before_write)
         screen.app.push_screen(form, self._saved)
 
     def _saved(self, outcome: SaveOutcome | None) -> None:
@@ -129,6 +129,7 @@ class EditFlow:
         done: list[str] = []
         failed: list[str] = []
         for plan in plans:
+            screen.before_write(plan.path)
             try:
                 save_atomic(plan.path, plan.after, expected_old=plan.before)
             except ConflictError:
@@ -180,6 +181,7 @@ class EditFlow:
         if record is None:
             screen.notify("No save of this article to undo.", timeout=3)
             return
+        screen.before_write(record.path)
         try:
             undo_save(record)
         except ConflictError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
@@ -21,11 +22,12 @@ from ...model.text import printable
 from ..history import History
 from ..widgets.article_list import ArticleList
 from ..widgets.article_view import ArticleDisplay, ArticleView
-from ..widgets.subject_tree import ALL, PROBLEMS, SubjectTree, TreeEntry
+from ..widgets.subject_tree import ALL, SubjectTree, TreeEntry
 from .edit_flow import EDIT_BINDINGS, EditFlow
+from .live_flow import LiveFlow
 
 
-class MainScreen(EditFlow, Screen[None]):
+class MainScreen(EditFlow, LiveFlow, Screen[None]):
     """Subject tree | article list | article view, with a status line and the footer."""
 
     BINDINGS = [
@@ -47,6 +49,8 @@ class MainScreen(EditFlow, Screen[None]):
         self._status = Text("")
         self.undo_records: dict[str, SaveRecord] = {}
         self.deleted_keys: set[str] = set()
+        self.watch_state = ""
+        self.before_write: Callable[[Path], None] = lambda path: None
 
     def compose(self) -> ComposeResult:
         yield Header(icon="?")
@@ -86,22 +90,41 @@ class MainScreen(EditFlow, Screen[None]):
         """Show a (re)loaded library, keeping the user's place where it still exists."""
         self.library = library
         self.tree.show_library(library.subjects(), len(library.articles()), library.failed())
-        cursor = self.tree.cursor_node
-        if self.entry.kind != "problem" and cursor is not None and cursor.data is not None:
-            self.entry = cursor.data
+        if not self._entry_exists(self.entry):
+            self.entry = ALL
+        self.tree.move_to(self.entry)
         self._show_entry(self.entry)
         if select is not None and library.get(select) is not None:
             self.open_article(select)
-        elif self.view.article_key is not None and library.get(self.view.article_key):
-            self.open_article(self.view.article_key, record=False, keep_scroll=True)
+        elif self.view.article_key is not None and (current := library.get(self.view.article_key)):
+            if current.loaded:
+                self.article_list.select(current.key)
+                self._display(current, keep_scroll=True)
         elif self.view.article_key in self.deleted_keys and self.view.display_data is not None:
             self.view.display_data.deleted = True
             self.view.show_article(self.view.display_data, keep_scroll=True)
+        self.refresh_status()
+
+    def _entry_exists(self, entry: TreeEntry) -> bool:
+        assert self.library is not None
+        if entry.kind == "subject":
+            return bool(self.library.in_subject(entry.name))
+        if entry.kind == "problem":
+            article = self.library.get(entry.name)
+            return article is not None and not article.loaded
+        return True
+
+    def refresh_status(self) -> None:
+        """The status line: counts, problems, root and the watch state."""
+        library = self.library
+        if library is None:
+            return
         loaded = len(library.articles())
         failed = len(library.failed())
         subjects = len(library.subjects())
         note = f" · {failed} file(s) with problems" if failed else ""
-        self.set_status(f"{loaded:,} articles in {subjects} subjects{note} · {library.root}")
+        watch = f" · {self.watch_state}" if self.watch_state else ""
+        self.set_status(f"{loaded:,} articles in {subjects} subjects{note} · {library.root}{watch}")
 
     def reload_paths(self, paths: list[Path], deleted: list[Path] | None = None) -> None:
         """Re-read changed files (and drop deleted ones), then refresh every pane in place."""
@@ -111,7 +134,7 @@ class MainScreen(EditFlow, Screen[None]):
         for path in [*paths, *(deleted or [])]:
             if not is_content_file(path.name):
                 continue
-            key = self._relkey(path)
+            key = self.relative_key(path)
             if path.is_file():
                 self.library.add(load_article(path, root))
                 self.deleted_keys.discard(key)
@@ -119,7 +142,8 @@ class MainScreen(EditFlow, Screen[None]):
                 self.deleted_keys.add(key)
         self.set_library(self.library)
 
-    def _relkey(self, path: Path) -> str:
+    def relative_key(self, path: Path) -> str:
+        """The library key (path relative to the root) of a file path."""
         assert self.library is not None
         try:
             return path.resolve().relative_to(self.library.root.resolve()).as_posix()
@@ -139,7 +163,10 @@ class MainScreen(EditFlow, Screen[None]):
             return
         self.entry = entry
         heading, articles = self._articles_for(entry)
-        self.article_list.show(heading, articles, keep=keep or self.view.article_key)
+        if keep is None:
+            keep = entry.name if entry.kind == "problem" else self.view.article_key
+        deleted = self.view.article_key in self.deleted_keys
+        self.article_list.show(heading, articles, keep=keep, fallback_first=not deleted)
 
     # -- opening articles -------------------------------------------------------------------
     def open_article(self, key: str, record: bool = True, keep_scroll: bool = False) -> None:
@@ -184,8 +211,7 @@ class MainScreen(EditFlow, Screen[None]):
     def _entry_highlighted(self, event: SubjectTree.EntryHighlighted) -> None:
         entry = event.entry
         if entry.kind == "problem":
-            if self.entry != PROBLEMS:
-                self._show_entry(PROBLEMS)
+            self._show_entry(entry)
             assert self.library is not None
             if (article := self.library.get(entry.name)) is not None:
                 self.article_list.select(article.key)

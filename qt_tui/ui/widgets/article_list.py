@@ -8,18 +8,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Static
 
 from ...model.article import Article
 from ...model.library import SORT_KEYS, filter_articles, sort_articles
 from ...model.text import one_line
+from .virtual_list import VirtualList
 
 
-class ArticleOptions(OptionList):
-    """The rows; j/k move like the arrows."""
-
-    BINDINGS = [("j", "cursor_down", "Down"), ("k", "cursor_up", "Up")]
+class ArticleOptions(VirtualList):
+    """The rows: only the visible ones are rendered, so 100,000 articles scroll freely."""
 
 
 class ArticleList(Vertical):
@@ -72,26 +70,30 @@ class ArticleList(Vertical):
 
     @property
     def highlighted_key(self) -> str | None:
-        index = self.options.highlighted
-        if index is None or not 0 <= index < len(self._shown):
-            return None
-        return self._shown[index].key
+        return self.options.highlighted_key
 
-    def show(self, heading: str, articles: list[Article], keep: str | None = None) -> None:
-        """Replace the rows; keep the cursor on `keep` (or the current row) when listed."""
+    def show(
+        self,
+        heading: str,
+        articles: list[Article],
+        keep: str | None = None,
+        fallback_first: bool = True,
+    ) -> None:
+        """Replace the rows; keep the cursor on `keep` (or the current row) when listed.
+
+        When that row is gone the cursor goes to the first row, unless `fallback_first` is
+        False (the open article was deleted: leave it on screen until the user moves).
+        """
         self._heading = heading
         self._articles = articles
-        self._refresh_rows(keep if keep is not None else self.highlighted_key)
+        self._refresh_rows(keep if keep is not None else self.highlighted_key, fallback_first)
 
-    def _refresh_rows(self, keep: str | None) -> None:
+    def _refresh_rows(self, keep: str | None, fallback_first: bool = True) -> None:
         query = self.filter_input.value
         self._shown = sort_articles(filter_articles(self._articles, query), self.sort_by)
         options = self.options
-        options.set_options(Option(self._row(a), id=a.key) for a in self._shown)
-        index = next((i for i, a in enumerate(self._shown) if a.key == keep), None)
-        if index is None and self._shown:
-            index = 0
-        options.highlighted = index
+        rows = [(a.key, self._row(a)) for a in self._shown]
+        options.set_rows(rows, highlight_key=keep, fallback="first" if fallback_first else "none")
         self._update_heading()
 
     def _row(self, article: Article) -> Text:
@@ -112,12 +114,12 @@ class ArticleList(Vertical):
 
     def select(self, key: str) -> bool:
         """Move the cursor to an article, clearing the filter if it hides it."""
-        if key not in self.shown_keys and self.filter_input.value:
+        if self.options.index_of(key) is None and self.filter_input.value:
             self.filter_input.value = ""
             self._refresh_rows(key)
-        if key not in self.shown_keys:
+        if self.options.index_of(key) is None:
             return False
-        self.options.highlighted = self.shown_keys.index(key)
+        self.options.highlight_key(key)
         return True
 
     def action_filter(self) -> None:
@@ -147,14 +149,12 @@ class ArticleList(Vertical):
         event.stop()
         self.options.focus()
 
-    @on(OptionList.OptionHighlighted, "#list-options")
-    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    @on(VirtualList.Highlighted, "#list-options")
+    def _highlighted(self, event: VirtualList.Highlighted) -> None:
         event.stop()
-        if event.option.id is not None:
-            self.post_message(self.ArticleHighlighted(event.option.id))
+        self.post_message(self.ArticleHighlighted(event.key))
 
-    @on(OptionList.OptionSelected, "#list-options")
-    def _selected(self, event: OptionList.OptionSelected) -> None:
+    @on(VirtualList.Selected, "#list-options")
+    def _selected(self, event: VirtualList.Selected) -> None:
         event.stop()
-        if event.option.id is not None:
-            self.post_message(self.ArticleChosen(event.option.id))
+        self.post_message(self.ArticleChosen(event.key))

@@ -88,6 +88,7 @@ class SubjectTree(Tree[TreeEntry]):
             return False
         if node.parent is not None and not node.parent.is_expanded:
             node.parent.expand()
+        _ = self.last_line  # lays out the rebuilt lines, so the node knows its line
         self.move_cursor(node)
         return True
 

@@ -1,0 +1,268 @@
+"""`qt-tui check DIR`: report problems of a content folder, optionally fix the safe ones."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, NoReturn
+
+from .model.article import Severity
+from .model.checks import CODES, FIXABLE, Checker, Finding, blocking
+from .model.editing import ConflictError, EditError, save_atomic
+from .model.form import PlannedEdit, plan_edit
+from .model.library import Library
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+DESCRIPTION = """\
+Check every article of a content folder: files that do not load, duplicate ids, missing or
+mistyped fields, broken, stale, repeated and one-way related links, titles, SEO and urls.
+
+Each finding is one line "PATH:LINE: SEVERITY CODE MESSAGE" (no ":LINE" when the finding is
+about the whole file), then a summary line with the count per code.
+"""
+
+EPILOG = f"""\
+codes:
+  errors:   {", ".join(c for c, s in CODES.items() if s is Severity.ERROR)}
+  warnings: {", ".join(c for c, s in CODES.items() if s is Severity.WARNING)}
+  infos:    {", ".join(c for c, s in CODES.items() if s is Severity.INFO)}
+
+--format json prints one object: {{"root": DIR, "articles": N, "problems": [{{"path", "line",
+  "code", "severity", "message", "id"}}, ...], "counts": {{CODE: N, ...}}}}.
+
+--fix prints, as a unified diff, the safe fixes: stale-link entries refreshed from their
+  targets; duplicate-link repeats deleted and the later related_articleN entries renumbered
+  down so the numbering stays consecutive; title-mismatch (article_title and question set to
+  title) only when named in --select. Nothing is written unless --write is given too; then
+  each file is replaced atomically, only if nobody changed it meanwhile.
+
+exit status: 0 no errors or warnings (infos allowed), 1 errors or warnings (after --write:
+those that remain), 2 usage error, unreadable folder, or a fix could not be saved.
+"""
+
+
+class UsageError(Exception):
+    """A problem with the command line or the folder named on it (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are raised, so they can be shown as one line."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see 'qt-tui check --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `qt-tui check`."""
+    parser = _Parser(
+        prog="qt-tui check",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("dir", metavar="DIR", help="the content folder to check")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (text)"
+    )
+    parser.add_argument(
+        "--select",
+        metavar="CODES",
+        action="append",
+        default=[],
+        help="only these codes, comma-separated (repeatable)",
+    )
+    parser.add_argument(
+        "--fix", action="store_true", help="print the safe automatic fixes as a unified diff"
+    )
+    parser.add_argument("--write", action="store_true", help="with --fix: apply the fixes")
+    return parser
+
+
+def _emit(stream: IO[str], text: str) -> None:
+    """Write `text`, escaping what the stream's encoding cannot hold instead of failing."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    stream.flush()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def parse_select(values: Sequence[str]) -> set[str] | None:
+    """`--select` values -> the set of codes, or None for all; unknown codes are a UsageError."""
+    if not values:
+        return None
+    codes = {code.strip() for value in values for code in value.split(",") if code.strip()}
+    if not codes:
+        raise UsageError("--select needs at least one code")
+    unknown = sorted(codes - CODES.keys())
+    if unknown:
+        raise UsageError(f"unknown code(s) for --select: {', '.join(unknown)}")
+    return codes
+
+
+def check_root(raw: str) -> Path:
+    """The folder named on the command line, or a UsageError saying why it cannot be checked."""
+    path = Path(raw).expanduser()
+    if not path.exists():
+        raise UsageError(f"no such folder: {raw}")
+    if not path.is_dir():
+        raise UsageError(f"not a folder: {raw}")
+    root = path.resolve()
+    try:
+        next(iter(os.scandir(root)), None)
+    except OSError as exc:
+        raise UsageError(f"cannot read folder: {raw}: {exc.strerror or exc}") from None
+    return root
+
+
+def counts(findings: Sequence[Finding]) -> dict[str, int]:
+    """Findings per code, in the order of the code table."""
+    found = Counter(f.code for f in findings)
+    ordered = {code: found.pop(code) for code in CODES if code in found}
+    return ordered | dict(sorted(found.items()))
+
+
+def summary(findings: Sequence[Finding], articles: int) -> str:
+    """One line: articles checked, findings per severity and per code."""
+    if not findings:
+        return f"{articles} articles checked: no problems"
+    by_severity = Counter(f.severity for f in findings)
+    severities = ", ".join(
+        f"{by_severity[s]} {s}{'s' if by_severity[s] != 1 else ''}" for s in Severity
+    )
+    per_code = ", ".join(f"{code} {n}" for code, n in counts(findings).items())
+    return f"{articles} articles checked: {severities} ({per_code})"
+
+
+def format_text(findings: Sequence[Finding], articles: int) -> str:
+    """The text report: one line per finding, then the summary line."""
+    lines = []
+    for f in findings:
+        where = f"{f.path}:{f.line}:" if f.line is not None else f"{f.path}:"
+        lines.append(f"{where} {f.severity} {f.code} {_one_line(f.message)}")
+    lines.append(summary(findings, articles))
+    return "\n".join(lines) + "\n"
+
+
+def format_json(root: Path, findings: Sequence[Finding], articles: int) -> str:
+    """The JSON report: exactly one object."""
+    report = {
+        "root": str(root),
+        "articles": articles,
+        "problems": [f.as_dict() for f in findings],
+        "counts": counts(findings),
+    }
+    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+
+
+def fix_codes(select: set[str] | None) -> frozenset[str]:
+    """The codes --fix repairs: the fixable selected ones; title-mismatch only when named."""
+    if select is None:
+        return FIXABLE - {"title-mismatch"}
+    return FIXABLE & select
+
+
+def plan_fixes(library: Library, codes: frozenset[str]) -> tuple[list[PlannedEdit], list[str]]:
+    """The edits that repair `codes`, read from the files themselves, and the files that
+    could not be fixed (with the reason)."""
+    checker = Checker(library)
+    edits: list[PlannedEdit] = []
+    failures: list[str] = []
+    for article in sorted(library.articles(), key=lambda a: a.key):
+        changes = checker.fix_changes(article, codes)
+        if not changes:
+            continue
+        try:
+            edit = plan_edit(article.path, article.relpath, changes)
+        except (EditError, OSError) as exc:
+            failures.append(f"cannot fix {article.relpath}: {_one_line(str(exc))}")
+            continue
+        if edit.after != edit.before:
+            edits.append(edit)
+    return edits, failures
+
+
+def _fix(root: Path, library: Library, select: set[str] | None, write: bool) -> int:
+    edits, failures = plan_fixes(library, fix_codes(select))
+    for edit in edits:
+        _emit(sys.stdout, edit.diff())
+    for failure in failures:
+        _emit(sys.stderr, f"qt-tui: {failure}\n")
+    if not write:
+        if edits:
+            _emit(sys.stderr, f"{len(edits)} file(s) would be fixed; add --write to apply\n")
+        else:
+            _emit(sys.stderr, "nothing to fix\n")
+        return EXIT_PROBLEMS if blocking(Checker(library).check(select)) else EXIT_OK
+    save_failed = False
+    for edit in edits:
+        try:
+            save_atomic(edit.path, edit.after, edit.before)
+        except ConflictError:
+            _emit(sys.stderr, f"qt-tui: file changed on disk, not fixed: {edit.label}\n")
+            save_failed = True
+            continue
+        except EditError as exc:
+            _emit(sys.stderr, f"qt-tui: {_one_line(str(exc))}\n")
+            save_failed = True
+            continue
+        _emit(sys.stdout, f"fixed {edit.label}\n")
+    after = Library.load(root)
+    remaining = Checker(after).check(select)
+    _emit(sys.stderr, f"after fixing: {summary(remaining, len(after.articles()))}\n")
+    if save_failed:
+        return EXIT_USAGE
+    return EXIT_PROBLEMS if blocking(remaining) else EXIT_OK
+
+
+def run(argv: Sequence[str]) -> int:
+    """Do `qt-tui check` with `argv` (the arguments after "check"); raises UsageError."""
+    args = build_parser().parse_args(list(argv))
+    select = parse_select(args.select)
+    if args.write and not args.fix:
+        raise UsageError("--write needs --fix")
+    if args.fix and args.format == "json":
+        raise UsageError("--fix prints a diff; it cannot be combined with --format json")
+    root = check_root(args.dir)
+    library = Library.load(root)
+    if len(library) == 0:
+        raise UsageError(f"no articles (*.md files) found in {args.dir}")
+    if args.fix:
+        return _fix(root, library, select, args.write)
+    findings = Checker(library).check(select)
+    articles = len(library.articles())
+    if args.format == "json":
+        _emit(sys.stdout, format_json(root, findings, articles))
+    else:
+        _emit(sys.stdout, format_text(findings, articles))
+    return EXIT_PROBLEMS if blocking(findings) else EXIT_OK
+
+
+def main(argv: Sequence[str]) -> int:
+    """Entry point of `qt-tui check`: never a traceback, errors are one line on stderr."""
+    try:
+        return run(argv)
+    except UsageError as exc:
+        _emit(sys.stderr, f"qt-tui: {_one_line(str(exc))}\n")
+        return EXIT_USAGE
+    except OSError as exc:
+        _emit(sys.stderr, f"qt-tui: {_one_line(str(exc))}\n")
+        return EXIT_USAGE
+    except Exception as exc:  # a bug must still not end in a traceback
+        reason = f"{type(exc).__name__}: {_one_line(str(exc))}"
+        _emit(sys.stderr, f"qt-tui: unexpected error: {reason}\n")
+        return EXIT_USAGE
