@@ -21,15 +21,9 @@ _RELATED_KEY = re.compile(r"^related_article(\d+)$")
 _EMPTY_BODY = re.compile(r"^(?:\s|&nbsp;)*$")
 
 
-class _SafeYAMLHandler(YAMLHandler):
-    """python-frontmatter's YAML handler, loading through our bounded safe loader."""
-
-    def load(self, fm: str, **kwargs: object) -> Any:
-        first_line = int(kwargs.get("first_line", 2))  # type: ignore[call-overload]
-        return load_mapping(fm, first_line=first_line)
-
-
-_HANDLER = _SafeYAMLHandler()
+#: python-frontmatter finds and splits the front matter; the YAML itself goes through our
+#: bounded safe loader (yamlsafe), never the handler's own `load`.
+_HANDLER = YAMLHandler()
 
 
 def is_content_file(name: str) -> bool:
@@ -157,7 +151,8 @@ def article_from_bytes(data: bytes, path: Path, root: Path) -> Article:
         return article
     fm_text, body = split
     try:
-        fm = load_mapping(fm_text, first_line=2)
+        # the split text starts with the newline that ends the opening '---' line
+        fm = load_mapping(fm_text, first_line=1)
     except YamlLoadError as exc:
         article.problems.append(Problem("parse-error", exc.reason, line=exc.line))
         return article

@@ -86,5 +86,8 @@ def load_mapping(text: str, first_line: int = 1) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         kind = type(data).__name__
-        raise YamlLoadError(f"front matter is a {kind}, not a mapping of keys", first_line)
+        leading = text[: len(text) - len(text.lstrip())].count("\n")
+        raise YamlLoadError(
+            f"front matter is a {kind}, not a mapping of keys", first_line + leading
+        )
     return {str(key): value for key, value in data.items()}

@@ -167,7 +167,7 @@ def test_layout_matches_the_line_table(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "line"),
     [
-        (b"---\nid: 1\ntitle: [unclosed\n---\n", 5),
+        (b"---\nid: 1\ntitle: [unclosed\n---\n", 4),
         (b"---\n- a\n- b\n---\n", 2),
         (b"---\nid: 1\ntitle: x\n", 1),
         (b"---\nid: 1\ntitle: caf\xe9\n---\n", 3),

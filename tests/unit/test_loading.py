@@ -199,3 +199,11 @@ def test_bad_explicit_tags_are_problems(tmp_path: Path, value: str) -> None:
     article = load(tmp_path, f"---\nid: 1\na: {value}\n---\n".encode(), "bad/tag.md")
     assert not article.loaded
     assert "invalid YAML" in article.problems[0].message
+
+
+def test_problem_lines_are_file_lines(tmp_path: Path) -> None:
+    article = load(tmp_path, b"---\nx: !!python/object/apply:os.system [1]\n---\n", "bad/l.md")
+    assert article.problems[0].line == 2
+    crlf = b"---\r\nid: 1\r\ntitle: ok\r\nbad: [x\r\n---\r\n"
+    article = load(tmp_path, crlf, "bad/crlf.md")
+    assert article.problems[0].line in (4, 5)
