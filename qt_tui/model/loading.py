@@ -205,3 +205,18 @@ def load_article(path: Path, root: Path) -> Article:
         article.problems[:] = [Problem("parse-error", f"unreadable: {reason}")]
         return article
     return article_from_bytes(data, path, root)
+
+
+def front_matter_lines(path: Path, limit: int = 400) -> list[str]:
+    """The file's first lines up to the closing '---' (for showing a problem in context)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(256 * 1024)
+    except OSError:
+        return []
+    text = head.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    lines = text.split("\n")[:limit]
+    for index, line in enumerate(lines[1:], start=1):
+        if line.rstrip() in ("---", "..."):
+            return lines[: index + 1]
+    return lines

@@ -120,11 +120,11 @@ class EditFlow:
 
         def answered(approved: bool | None) -> None:
             if approved:
-                self._apply_plans(plans, "Updated links in")
+                self.apply_plans(plans, "Updated links in")
 
         screen.app.push_screen(DiffScreen(question, diff, ask=question), answered)
 
-    def _apply_plans(self, plans: list[PlannedEdit], verb: str) -> None:
+    def apply_plans(self, plans: list[PlannedEdit], verb: str) -> None:
         screen = self._flow()
         done: list[str] = []
         failed: list[str] = []
@@ -166,7 +166,7 @@ class EditFlow:
 
         def answered(approved: bool | None) -> None:
             if approved:
-                self._apply_plans([plan], "Refreshed related entries in")
+                self.apply_plans([plan], "Refreshed related entries in")
 
         ask = "Write these refreshed related entries?"
         screen.app.push_screen(DiffScreen(ask, plan.diff(), ask=ask), answered)

@@ -14,20 +14,22 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from ...model.article import Article
+from ...model.checks import CODES
 from ...model.editing import SaveRecord
 from ...model.library import Library
-from ...model.loading import is_content_file, load_article
+from ...model.loading import front_matter_lines, is_content_file, load_article
 from ...model.markdown import split_for_rendering
 from ...model.text import printable
 from ..history import History
 from ..widgets.article_list import ArticleList
 from ..widgets.article_view import ArticleDisplay, ArticleView
 from ..widgets.subject_tree import ALL, SubjectTree, TreeEntry
+from .checks_flow import CHECK_BINDINGS, ChecksFlow
 from .edit_flow import EDIT_BINDINGS, EditFlow
 from .live_flow import LiveFlow
 
 
-class MainScreen(EditFlow, LiveFlow, Screen[None]):
+class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
     """Subject tree | article list | article view, with a status line and the footer."""
 
     BINDINGS = [
@@ -39,6 +41,7 @@ class MainScreen(EditFlow, LiveFlow, Screen[None]):
         Binding("right_square_bracket", "forward", "Forward"),
         *(Binding(str(n), f"follow({n})", f"Follow link {n}", show=n == 1) for n in range(1, 10)),
         *EDIT_BINDINGS,
+        *CHECK_BINDINGS,
     ]
 
     def __init__(self, library: Library | None = None) -> None:
@@ -50,6 +53,9 @@ class MainScreen(EditFlow, LiveFlow, Screen[None]):
         self.undo_records: dict[str, SaveRecord] = {}
         self.deleted_keys: set[str] = set()
         self.watch_state = ""
+        self.findings_by_key = {}
+        self.code_counts = None
+        self.check_generation = 0
         self.before_write: Callable[[Path], None] = lambda path: None
 
     def compose(self) -> ComposeResult:
@@ -89,11 +95,12 @@ class MainScreen(EditFlow, LiveFlow, Screen[None]):
     def set_library(self, library: Library, select: str | None = None) -> None:
         """Show a (re)loaded library, keeping the user's place where it still exists."""
         self.library = library
-        self.tree.show_library(library.subjects(), len(library.articles()), library.failed())
+        self.refresh_tree()  # problem counts are refreshed when the background check is done
+        self.schedule_checks()
         if not self._entry_exists(self.entry):
             self.entry = ALL
         self.tree.move_to(self.entry)
-        self._show_entry(self.entry)
+        self.show_entry(self.entry)
         if select is not None and library.get(select) is not None:
             self.open_article(select)
         elif self.view.article_key is not None and (current := library.get(self.view.article_key)):
@@ -104,6 +111,16 @@ class MainScreen(EditFlow, LiveFlow, Screen[None]):
             self.view.display_data.deleted = True
             self.view.show_article(self.view.display_data, keep_scroll=True)
         self.refresh_status()
+
+    def refresh_tree(self) -> None:
+        """Redraw the tree's counts and Problems node from the library and the last check."""
+        library = self.library
+        if library is None:
+            return
+        self.tree.show_library(
+            library.subjects(), len(library.articles()), library.failed(), self.code_counts
+        )
+        self.tree.move_to(self.entry)
 
     def _entry_exists(self, entry: TreeEntry) -> bool:
         assert self.library is not None
@@ -154,11 +171,15 @@ class MainScreen(EditFlow, LiveFlow, Screen[None]):
         assert self.library is not None
         if entry.kind == "subject":
             return entry.name, self.library.in_subject(entry.name)
+        if entry.kind == "code":
+            keys = self.articles_with_code(entry.name)
+            found = [a for k in keys if (a := self.library.get(k)) is not None]
+            return f"{entry.name} ({CODES[entry.name]})", found
         if entry.kind in ("problems", "problem"):
             return "Problems", self.library.failed()
         return "All articles", self.library.articles()
 
-    def _show_entry(self, entry: TreeEntry, keep: str | None = None) -> None:
+    def show_entry(self, entry: TreeEntry, keep: str | None = None) -> None:
         if self.library is None:
             return
         self.entry = entry
@@ -181,7 +202,7 @@ class MainScreen(EditFlow, LiveFlow, Screen[None]):
         entry = TreeEntry("subject", article.subject)
         if self.entry != entry:
             self.tree.move_to(entry)
-            self._show_entry(entry, keep=key)
+            self.show_entry(entry, keep=key)
         self.article_list.select(key)
         self._display(article, keep_scroll=keep_scroll)
 
@@ -202,7 +223,11 @@ class MainScreen(EditFlow, LiveFlow, Screen[None]):
             duplicates=[a for a in self.library.by_id(article.id) if a.key != article.key]
             if self.library.is_duplicate_id(article)
             else [],
+            findings=self.findings_by_key.get(article.key, []),
         )
+        if self.entry.kind == "code":
+            data.focus_code = self.entry.name
+            data.source_lines = front_matter_lines(article.path)
         self.view.show_article(data, keep_scroll=keep_scroll)
         self.sub_title = article.title
 
@@ -211,14 +236,14 @@ class MainScreen(EditFlow, LiveFlow, Screen[None]):
     def _entry_highlighted(self, event: SubjectTree.EntryHighlighted) -> None:
         entry = event.entry
         if entry.kind == "problem":
-            self._show_entry(entry)
+            self.show_entry(entry)
             assert self.library is not None
             if (article := self.library.get(entry.name)) is not None:
                 self.article_list.select(article.key)
                 self.view.show_problem(article)
             return
         if entry != self.entry:
-            self._show_entry(entry)
+            self.show_entry(entry)
 
     @on(ArticleList.ArticleHighlighted)
     def _article_highlighted(self, event: ArticleList.ArticleHighlighted) -> None:

@@ -16,6 +16,7 @@ from textual.widgets import Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...model.article import Article
+from ...model.checks import Finding
 from ...model.library import ResolvedLink
 from ...model.markdown import Heading
 from ...model.text import one_line, printable
@@ -35,6 +36,9 @@ class ArticleDisplay:
     duplicates: list[Article] = field(default_factory=list)
     omitted_chars: int = 0
     deleted: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    focus_code: str | None = None
+    source_lines: list[str] = field(default_factory=list)
 
 
 class LinkList(OptionList):
@@ -68,6 +72,8 @@ class ArticleView(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(id="view-header")
+        yield Static(id="view-findings")
+        yield Static(id="view-source")
         yield Markdown(id="view-answer", open_links=False)
         yield Static(id="view-tail")
         yield Static("Related articles", classes="section", id="related-title")
@@ -89,6 +95,8 @@ class ArticleView(VerticalScroll):
     def show_nothing(self, message: str) -> None:
         """An empty view with a message (nothing selected, or still loading)."""
         self.display_data = None
+        self.query_one("#view-findings", Static).display = False
+        self.query_one("#view-source", Static).display = False
         self.query_one("#view-header", Static).update(Text(message, style="dim"))
         self._set_markdown("")
         self.query_one("#view-tail", Static).display = False
@@ -101,6 +109,7 @@ class ArticleView(VerticalScroll):
         same = self.article_key == data.article.key
         self.display_data = data
         self.query_one("#view-header", Static).update(self._header(data))
+        self._show_findings(data)
         self._set_markdown(data.markdown or "*This article has no answer.*")
         tail = self.query_one("#view-tail", Static)
         tail.display = bool(data.tail)
@@ -120,6 +129,45 @@ class ArticleView(VerticalScroll):
         self.query_one("#view-front-matter", Static).update(self._front_matter(data.article))
         if not (same and keep_scroll):
             self.scroll_home(animate=False)
+
+    def set_findings(self, findings: list[Finding]) -> None:
+        """New check results for the open article (the badge and list under the header)."""
+        if self.display_data is not None:
+            self.display_data.findings = findings
+            self._show_findings(self.display_data)
+
+    def _show_findings(self, data: ArticleDisplay) -> None:
+        box = self.query_one("#view-findings", Static)
+        source = self.query_one("#view-source", Static)
+        shown = [f for f in data.findings if f.severity != "info" or f.code == data.focus_code]
+        box.display = bool(shown)
+        source.display = bool(data.focus_code and data.source_lines)
+        if shown:
+            text = Text(f"⚠ {len(shown)} problem(s) in this file", style="bold yellow")
+            for finding in shown[:12]:
+                where = f"line {finding.line}" if finding.line else "file"
+                style = "reverse bold" if finding.code == data.focus_code else ""
+                text.append(f"\n  {where} · {finding.severity} {finding.code}: ", style=style)
+                text.append(one_line(finding.message), style=style or "dim")
+            if len(shown) > 12:
+                text.append(f"\n  … and {len(shown) - 12} more", style="dim")
+            text.append("\n  f: apply the safe fixes (stale or repeated related entries)", "dim")
+            box.update(text)
+        if source.display:
+            source.update(self._source(data))
+
+    @staticmethod
+    def _source(data: ArticleDisplay) -> Text:
+        lines = {f.line for f in data.findings if f.code == data.focus_code and f.line}
+        first = min(lines) if lines else 1
+        start = max(1, first - 3)
+        text = Text("Front matter around the problem\n", style="bold")
+        for number in range(start, min(len(data.source_lines), first + 6) + 1):
+            line = printable(data.source_lines[number - 1])
+            style = "reverse" if number in lines else ""
+            text.append(f"{number:>4} │ ", style="dim")
+            text.append(line + "\n", style=style)
+        return text
 
     def show_problem(self, article: Article) -> None:
         """Explain why a file could not be loaded."""

@@ -13,7 +13,7 @@ from textual.widgets.tree import TreeNode
 from ...model.article import Article
 from ...model.text import one_line
 
-EntryKind = Literal["all", "subject", "problems", "problem"]
+EntryKind = Literal["all", "subject", "problems", "problem", "code"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,11 @@ class SubjectTree(Tree[TreeEntry]):
         self._suppress = False
 
     def show_library(
-        self, subjects: list[tuple[str, int]], total: int, failed: list[Article]
+        self,
+        subjects: list[tuple[str, int]],
+        total: int,
+        failed: list[Article],
+        code_counts: list[tuple[str, str, int]] | None = None,
     ) -> None:
         """Rebuild the nodes, keeping the cursor on the same entry where it still exists."""
         current = self.cursor_node.data if self.cursor_node is not None else None
@@ -58,16 +62,24 @@ class SubjectTree(Tree[TreeEntry]):
             label = Text(one_line(name))
             label.append(f" ({count:,})", style="dim")
             self.root.add_leaf(label, data=TreeEntry("subject", name))
-        problems = self.root.add(
-            Text(f"Problems ({len(failed):,})", style="bold red" if failed else "dim"),
-            data=PROBLEMS,
-            expand=bool(failed) and len(failed) <= 50,
-        )
+        codes = code_counts or []
+        serious = sum(n for _, severity, n in codes if severity != "info") if codes else len(failed)
+        label = Text(f"Problems ({serious:,})", style="bold red" if serious else "dim")
+        if code_counts is None:
+            label.append(" checking…", style="dim italic")
+        problems = self.root.add(label, data=PROBLEMS, expand=True)
         for article in failed:
             reason = article.problems[0].describe() if article.problems else "unreadable"
             label = Text(one_line(article.relpath), style="red")
             label.append(f" — {one_line(reason)}", style="dim")
             problems.add_leaf(label, data=TreeEntry("problem", article.key))
+        for code, severity, count in codes:
+            if code in ("parse-error", "no-front-matter"):
+                continue  # the failed files are listed one by one above
+            style = {"error": "red", "warning": "yellow"}.get(severity, "dim")
+            label = Text(f"{code} ", style=style)
+            label.append(f"({count:,}) {severity}", style="dim")
+            problems.add_leaf(label, data=TreeEntry("code", code))
         self._suppress = False
         if not self.move_to(current or ALL):
             self.move_to(ALL)

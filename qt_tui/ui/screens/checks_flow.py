@@ -1,0 +1,119 @@
+"""The main screen's integrity view: background checks, the Problems node, one-key fixes."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.binding import Binding
+from textual.message import Message
+
+from ...model.checks import CODES, Checker, Finding
+from ...model.editing import EditError
+from ...model.form import plan_edit
+from ...model.library import Library
+from .dialogs import DiffScreen
+
+if TYPE_CHECKING:
+    from .main import MainScreen
+
+CHECK_BINDINGS = [Binding("f", "fix_article", "Fix", show=False)]
+
+#: Codes the `f` key repairs on the open article (title-mismatch is only fixed on request).
+SAFE_FIXES = frozenset({"stale-link", "duplicate-link"})
+
+_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+class ChecksDone(Message):
+    """The folder's findings, computed off the UI thread for one version of the library."""
+
+    def __init__(self, library: Library, generation: int, findings: list[Finding]) -> None:
+        super().__init__()
+        self.library = library
+        self.generation = generation
+        self.findings = findings
+
+
+class ChecksFlow:
+    """Mixed into MainScreen: keeps `findings` current and offers the safe fixes."""
+
+    findings_by_key: dict[str, list[Finding]]
+    code_counts: list[tuple[str, str, int]] | None
+    check_generation: int
+
+    def _checks(self) -> MainScreen:
+        from .main import MainScreen
+
+        assert isinstance(self, MainScreen)
+        return self
+
+    def schedule_checks(self) -> None:
+        """Re-run the checks in the background for the library as it is now."""
+        screen = self._checks()
+        if screen.library is None:
+            return
+        self.check_generation += 1
+        self._run_checks(screen.library, self.check_generation)
+
+    @work(thread=True, exclusive=True, group="checks", exit_on_error=False)
+    def _run_checks(self, library: Library, generation: int) -> None:
+        screen = self._checks()
+        for _attempt in range(3):
+            try:
+                findings = Checker(library).check()
+            except RuntimeError:  # the library changed under us: try again
+                continue
+            screen.post_message(ChecksDone(library, generation, findings))
+            return
+
+    def on_checks_done(self, message: ChecksDone) -> None:
+        screen = self._checks()
+        if message.generation != self.check_generation or message.library is not screen.library:
+            return
+        by_key: dict[str, list[Finding]] = defaultdict(list)
+        for finding in message.findings:
+            by_key[finding.path].append(finding)
+        self.findings_by_key = dict(by_key)
+        counts = Counter(f.code for f in message.findings)
+        self.code_counts = sorted(
+            ((code, str(CODES[code]), n) for code, n in counts.items()),
+            key=lambda item: (_ORDER.get(item[1], 3), item[0]),
+        )
+        screen.refresh_tree()
+        if screen.entry.kind == "code":
+            screen.show_entry(screen.entry)
+        if screen.view.display_data is not None:
+            key = screen.view.display_data.article.key
+            screen.view.set_findings(self.findings_by_key.get(key, []))
+
+    def articles_with_code(self, code: str) -> list[str]:
+        """Keys of the articles with at least one finding of `code`."""
+        return [
+            key for key, found in self.findings_by_key.items() if any(f.code == code for f in found)
+        ]
+
+    def action_fix_article(self) -> None:
+        """Show, then apply, the open article's safe fixes (stale or repeated related entries)."""
+        screen = self._checks()
+        key = screen.view.article_key
+        if screen.library is None or key is None or (article := screen.library.get(key)) is None:
+            screen.notify("Open an article first.", severity="warning")
+            return
+        changes = Checker(screen.library).fix_changes(screen.library.full(article), SAFE_FIXES)
+        if not changes:
+            screen.notify("Nothing to fix automatically in this article.", timeout=3)
+            return
+        try:
+            plan = plan_edit(article.path, article.relpath, changes)
+        except (EditError, OSError) as exc:
+            screen.notify(f"Cannot fix {article.relpath}: {exc}", severity="error")
+            return
+
+        def answered(approved: bool | None) -> None:
+            if approved:
+                screen.apply_plans([plan], "Fixed")
+
+        ask = "Apply these fixes (refreshed and de-duplicated related entries)?"
+        screen.app.push_screen(DiffScreen(ask, plan.diff(), ask=ask), answered)
