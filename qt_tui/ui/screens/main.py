@@ -97,6 +97,11 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         self.library = library
         self.refresh_tree()  # problem counts are refreshed when the background check is done
         self.schedule_checks()
+        open_key = self.view.article_key
+        current = library.get(open_key) if open_key else None
+        moved = current is not None and current.loaded and self.entry.kind == "subject"
+        if select is None and moved and current is not None and self.entry.name != current.subject:
+            self.entry = TreeEntry("subject", current.subject)  # follow it to its new subject
         if not self._entry_exists(self.entry):
             self.entry = ALL
         self.tree.move_to(self.entry)
