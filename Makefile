@@ -18,8 +18,8 @@ run: $(STAMP)
 	$(BIN)/qt-tui sample_content
 
 lint: $(STAMP)
-	$(BIN)/ruff check qt_tui tests
-	$(BIN)/ruff format --check qt_tui tests
+	$(BIN)/ruff check qt_tui tests bench
+	$(BIN)/ruff format --check qt_tui tests bench
 	$(BIN)/mypy
 
 test: lint
