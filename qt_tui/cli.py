@@ -44,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-watch", action="store_true", help="do not watch the folder for changes on disk"
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="index in memory only; do not read or write the cache",
+    )
+    parser.add_argument(
+        "--rebuild-cache", action="store_true", help="throw the cached index away and rebuild it"
+    )
     parser.add_argument("--version", action="version", version=f"qt-tui {__version__}")
     return parser
 
@@ -91,7 +99,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from .ui.app import QtApp  # imported late: --help and errors stay fast
 
-    QtApp(root, selected=selected, watch=not args.no_watch).run()
+    QtApp(
+        root,
+        selected=selected,
+        watch=not args.no_watch,
+        use_cache=not args.no_cache,
+        rebuild_cache=args.rebuild_cache,
+    ).run()
     return 0
 
 

@@ -9,25 +9,33 @@ doubt at all falls back to :func:`article_from_bytes`, so problems are reported 
 from __future__ import annotations
 
 import datetime
+import gc
 import multiprocessing
 import os
 import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .answer import N_COMMANDS
 from .article import NO_SUBJECT, Article
-from .cache import IndexCache, Stat, decode_article, encode_article
+from .cache import IndexCache, Stat, decode_article, encode_article, stat_key
 from .library import Library
-from .loading import MAX_FILE_BYTES, _decode, _fill, article_from_bytes, is_content_file
+from .loading import (
+    MAX_FILE_BYTES,
+    _decode,
+    _fill,
+    article_from_bytes,
+    is_content_file,
+    load_article,
+)
 from .yamlsafe import YamlLoadError, load_mapping
 
 __all__ = [
@@ -45,8 +53,18 @@ __all__ = [
 CHUNK = 500
 
 _FAIL: Any = object()  # "the fast parser cannot say": fall back to YAML
-_ENTRY = re.compile(r"( *)([A-Za-z_][A-Za-z0-9_]*):(?: (.*))?\Z")
+#: One line or entry of plain front matter: an entry (indent, key, then a block scalar header and
+#: its lines, or a one-line value, or nothing), a blank line, or anything else (junk).
+_ENTRIES = re.compile(
+    r"(?P<indent>[ ]*)(?P<key>[A-Za-z_][A-Za-z0-9_]*):"
+    r"(?:[ ]+(?P<head>[>|]-?)[ ]*\n(?P<block>(?:(?P=indent)[ ]+[^ \n][^\n]*\n)*)"
+    r"|[ ]+(?P<raw>[^\n]*)\n"
+    r"|[ ]*\n)"
+    r"|[ ]*\n"
+    r"|(?P<junk>[^\n]*\n?)"
+)
 _INDENT = re.compile(r" *")
+_PLAIN_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n"
 _BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)  # python-frontmatter's YAML boundary
 #: Characters the YAML reader rejects or treats as line breaks (\r, NEL, LS, PS, BOM).
 _NOT_PLAIN_YAML = re.compile(
@@ -64,8 +82,12 @@ _SIMPLE_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
 _SIMPLE_FLOAT = re.compile(r"[-+]?[0-9]+\.[0-9]+\Z")
 _SIMPLE_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+#: First characters for which YAML tries implicit types other than bool and null.
+_RESOLVED_FIRST = frozenset("+-.0123456789<=~")
 _BLOCK_HEADERS = frozenset((">-", ">", "|-", "|"))
-_RESOLVER = yaml.resolver.Resolver()
+_RESOLVE: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = (
+    yaml.resolver.Resolver().resolve
+)
 _TAG = "tag:yaml.org,2002:"
 
 # -- fast front matter ------------------------------------------------------------------------
@@ -84,200 +106,190 @@ def _scalar(raw: str) -> Any:
         return inner.replace("''", "'") if ok else _FAIL
     if ": " in raw or " #" in raw or raw[-1] == ":" or "\t" in raw:
         return _FAIL
-    if first.isascii() and first.isalpha():
-        if raw in _SPECIAL_WORDS:
-            return _BOOL.get(raw)
-        return sys.intern(raw) if len(raw) <= 32 else raw
-    if first in _INDICATORS and not (first == "-" and len(raw) > 1 and raw[1] != " "):
+    if first in _RESOLVED_FIRST:  # numbers, dates, ~ and friends
+        if _SIMPLE_INT.match(raw):
+            return int(raw)
+        if _SIMPLE_FLOAT.match(raw):
+            return float(raw)
+        if _SIMPLE_DATE.match(raw):
+            try:
+                return datetime.date.fromisoformat(raw)
+            except ValueError:
+                return _FAIL
+        if first == "-" and raw[1:2] in ("", " "):
+            return _FAIL  # a sequence entry
+        tag = _RESOLVE(yaml.ScalarNode, raw, (True, False))
+        if tag == _TAG + "str":
+            return raw
+        return None if tag == _TAG + "null" and raw == "~" else _FAIL
+    if first in _INDICATORS:
         return _FAIL
-    tag = _RESOLVER.resolve(yaml.ScalarNode, raw, (True, False))
-    if tag == _TAG + "str":
-        return raw
-    if tag == _TAG + "int" and _SIMPLE_INT.match(raw):
-        return int(raw)
-    if tag == _TAG + "float" and _SIMPLE_FLOAT.match(raw):
-        return float(raw)
-    if tag == _TAG + "null" and raw == "~":
-        return None
-    if tag == _TAG + "timestamp" and _SIMPLE_DATE.match(raw):
-        try:
-            return datetime.date.fromisoformat(raw)
-        except ValueError:
-            return _FAIL
-    return _FAIL
+    if raw in _SPECIAL_WORDS:
+        return _BOOL.get(raw)
+    return sys.intern(raw) if len(raw) <= 32 else raw
 
 
-def _block_lines(lines: list[str], i: int, parent: int, strict: bool) -> tuple[list[str], int]:
-    """The content lines of a block scalar starting at `lines[i]`, and the index after it.
+def _block_text(head: str, block: str, strict: bool) -> str:
+    """The value of a block scalar (`head` is >-, >, |- or |) from its non-blank lines.
 
-    Blank lines are returned as "". Raises ValueError for what this parser does not handle
-    (`strict`: also more-indented lines, which fold differently) or YAML would reject.
+    Raises ValueError where folding would need more care than this (`strict`: lines of
+    different indentation) or YAML would reject the block (a line indented less than the first).
     """
-    n = len(lines)
-    if i >= n:
-        return [], i
-    first = lines[i]
-    indent = _INDENT.match(first).end()  # type: ignore[union-attr]
-    if indent == len(first):
-        raise ValueError("leading blank line")
-    if indent <= parent:
-        return [], i  # an empty block
-    content: list[str] = []
-    while i < n:
-        line = lines[i]
-        width = _INDENT.match(line).end()  # type: ignore[union-attr]
-        if width == len(line) or line.isspace():
-            if width > indent or (strict and not line.startswith(" " * width)):
-                raise ValueError("blank line with content spaces")
-            if "\t" in line:
-                raise ValueError("tab in blank line")
-            content.append("")
-        elif width < indent:
-            if width > parent:
-                raise ValueError("bad indentation")
-            break
-        elif strict and (width > indent or line[indent] == "\t"):
-            raise ValueError("more-indented line")
-        else:
-            content.append(line[indent:])
-        i += 1
-    while content and not content[-1]:
-        content.pop()
-        i -= 1
-    return content, i
-
-
-def _block_value(header: str, content: list[str]) -> str:
-    """The value of a block scalar with `header` (>-, >, |-, |) from its content lines."""
-    if not content:
+    if not block:
         return ""
-    if header[0] == "|":
-        text = "\n".join(content)
+    width = _INDENT.match(block).end()  # type: ignore[union-attr]
+    if block.count("\n") == 1:  # one line: the usual case
+        text = block[width:-1]
+        if strict and text[0] == "\t":
+            raise ValueError("tab-indented block")
     else:
-        parts: list[str] = []
-        blanks = 0
-        for line in content:
-            if not line:
-                blanks += 1
-                continue
-            if parts:
-                parts.append("\n" * blanks if blanks else " ")
-            parts.append(line)
-            blanks = 0
-        text = "".join(parts)
-    return text if header.endswith("-") else text + "\n"
+        pad = block[:width]
+        lines = block[:-1].split("\n")
+        for line in lines:
+            if not line.startswith(pad) or (strict and line[width] in " \t"):
+                raise ValueError("block indentation")
+        text = ("\n" if head[0] == "|" else " ").join(line[width:] for line in lines)
+    return text if head[-1] == "-" else text + "\n"
 
 
-def _next_indent(lines: list[str], i: int) -> int:
-    """Indentation of the next non-blank line from `i` (0 at the end)."""
-    for line in lines[i:]:
-        if line and not line.isspace():
-            return _INDENT.match(line).end()  # type: ignore[union-attr]
-    return 0
+def _take_answer(fm: str) -> tuple[str, str]:
+    """The front matter without its top-level `answer` entry, and the raw answer text.
 
-
-def _value(raw: str, lines: list[str], i: int, indent: int) -> tuple[Any, int]:
-    """The value after `key:` on line i-1 (raw is its rest); raises ValueError if unsure."""
-    if not raw:
-        if _next_indent(lines, i) > indent:
-            raise ValueError("nested")
-        return None, i
-    if raw[0] in ">|":
-        if raw not in _BLOCK_HEADERS:
-            raise ValueError("block header")
-        content, i = _block_lines(lines, i, indent, strict=True)
-        return _block_value(raw, content), i
-    value = _scalar(raw)
-    if value is _FAIL:
-        raise ValueError("scalar")
-    return value, i
-
-
-def _mapping(lines: list[str], i: int) -> tuple[dict[str, Any], int]:
-    """A nested mapping at the indentation of `lines[i]`; raises ValueError if unsure."""
-    indent = _next_indent(lines, i)
-    data: dict[str, Any] = {}
-    n = len(lines)
-    while i < n:
-        line = lines[i]
-        if not line or line.isspace():
-            i += 1
-            continue
-        if line[0] != " ":
-            break
-        match = _ENTRY.match(line)
-        if match is None or len(match.group(1)) != indent or match.group(2) in _SPECIAL_WORDS:
-            raise ValueError("nested entry")
-        raw = (match.group(3) or "").rstrip(" ")
-        value, i = _value(raw, lines, i + 1, indent)
-        data[sys.intern(match.group(2))] = value
-    return data, i
-
-
-def _answer_block(raw: str, lines: list[str], i: int) -> tuple[str, int]:
-    """The raw answer text (blocks joined roughly) and the index after it; ValueError if odd."""
-    if not raw:
-        raise ValueError("empty answer")
-    if raw[0] in ">|":
-        if raw not in _BLOCK_HEADERS:
-            raise ValueError("answer header")
-        content, i = _block_lines(lines, i, 0, strict=False)
-        text = content[0] if len(content) == 1 else " ".join(content)
+    Raises ValueError unless there is exactly one answer, a non-blank one-line scalar or a
+    block scalar whose lines are indented at least as much as its first.
+    """
+    start = fm.find("\nanswer:")
+    if start < 0 or fm.find("\nanswer:", start + 1) >= 0:
+        raise ValueError("answer key")
+    line_end = fm.find("\n", start + 1)
+    rest = fm[start + 8 : line_end]
+    head = rest.strip(" ")
+    if rest[:1] not in ("", " ") or not head:
+        raise ValueError("answer line")
+    end = line_end
+    while fm.startswith(" ", end + 1):  # the indented lines after it
+        end = fm.find("\n", end + 1)
+    after = end + 1
+    while fm.startswith("\n", after):
+        after += 1
+    if fm.startswith(("\t", " "), after):
+        raise ValueError("indented line after the answer")  # YAML may read it otherwise
+    if head in _BLOCK_HEADERS:
+        block = fm[line_end + 1 : end + 1]
+        width = _INDENT.match(block).end()  # type: ignore[union-attr]
+        if block[width : width + 1] in ("\n", ""):
+            raise ValueError("answer block start")
+        answer = _block_text(head, block, strict=False)
     else:
-        value = _scalar(raw)
-        if value is _FAIL or value is None:
+        value = _scalar(head)
+        if value is _FAIL or value is None or end != line_end:
             raise ValueError("answer scalar")
-        text = value if isinstance(value, str) else str(value)
-    if not text.strip():
-        raise ValueError("blank answer")
-    return text, i
+        answer = value if isinstance(value, str) else str(value)
+    if not answer.strip():
+        raise ValueError("blank answer")  # the answer then comes from the body
+    return fm[: start + 1] + fm[end + 1 :], answer
 
 
-def _fast_front_matter(lines: list[str]) -> tuple[dict[str, Any], str]:
-    """Front matter without its answer, and the raw answer; ValueError when unsure."""
+def _fast_front_matter(fm: str) -> tuple[dict[str, Any], str]:
+    """Front matter without its answer, and the raw answer text; ValueError when unsure.
+
+    Handles what real files hold: `key: scalar`, block scalars without blank lines, and
+    mappings one level deep. Everything else is left to YAML.
+    """
+    rest, answer = _take_answer(fm)
     data: dict[str, Any] = {}
-    answer: str | None = None
+    nested: dict[str, Any] | None = None
+    nested_key = nested_indent = ""
     seen: dict[str, str] = {}
-    i, n = 0, len(lines)
-    while i < n:
-        line = lines[i]
-        if not line or line.isspace():
-            i += 1
+    value: Any
+    for indent, key, head, block, raw, junk in _ENTRIES.findall(rest):
+        if not key:
+            if junk:
+                raise ValueError("not a plain entry")
             continue
-        match = _ENTRY.match(line)
-        if match is None or match.group(1) or match.group(2) in _SPECIAL_WORDS:
-            raise ValueError("top-level entry")
-        key = match.group(2)
-        raw = (match.group(3) or "").rstrip(" ")
-        i += 1
-        if key == "answer":
-            if answer is not None:
-                raise ValueError("two answers")
-            answer, i = _answer_block(raw, lines, i)
-            continue
-        if not raw and _next_indent(lines, i) > 0:
-            value, i = _mapping(lines, i)
+        if key in _SPECIAL_WORDS:
+            raise ValueError("special key")
+        if head:
+            value = _block_text(head, block, strict=True)
+        elif raw:
+            if raw[-1] == " ":
+                raw = raw.rstrip(" ")
+            value = _scalar(raw)
+            if value is _FAIL:
+                raise ValueError("scalar")
+        elif indent:
+            value = None
         else:
-            value, i = _value(raw, lines, i, 0)
-            if isinstance(value, str) and len(value) > 32:
+            value = {}
+        if indent:
+            if nested is None or (nested_indent and indent != nested_indent):
+                raise ValueError("indentation")
+            nested_indent = indent
+            nested[sys.intern(key)] = value
+            continue
+        if nested is not None and not nested:
+            data[nested_key] = None  # `key:` with nothing under it
+        if type(value) is dict:
+            nested, nested_key, nested_indent = value, key, ""
+        else:
+            nested = None
+            if head and len(value) > 32:
                 value = seen.setdefault(value, value)  # title == article_title == question
         data[sys.intern(key)] = value
-    if answer is None:
-        raise ValueError("no answer")
+    if nested is not None and not nested:
+        data[nested_key] = None
     return data, answer
 
 
-def _cut_front_matter(lines: list[str]) -> tuple[str, str]:
-    """The front matter text with its (valid) answer block cut out, and the raw answer."""
+def _cut_front_matter(fm: str) -> tuple[str, str]:
+    """The front matter text with its answer cut out, and the raw answer text.
+
+    Only a plain answer is cut: a one-line scalar, or a block scalar whose first line is
+    content and whose other lines are blank or indented at least as much; else ValueError.
+    """
+    lines = fm.split("\n")
     starts = [k for k, line in enumerate(lines) if line.startswith("answer:")]
     if len(starts) != 1:
         raise ValueError("answer key")
-    start = starts[0]
-    match = _ENTRY.match(lines[start])
-    if match is None:
+    start = end = starts[0] + 1
+    rest = lines[start - 1][len("answer:") :]
+    raw = rest.strip(" ")
+    if rest[:1] not in ("", " ") or not raw:
         raise ValueError("answer line")
-    answer, end = _answer_block((match.group(3) or "").rstrip(" "), lines, start + 1)
-    return "\n".join(lines[:start] + lines[end:]), answer
+    if raw in _BLOCK_HEADERS:
+        first = lines[end] if end < len(lines) else ""
+        width = _INDENT.match(first).end()  # type: ignore[union-attr]
+        if width == 0 or width == len(first):
+            raise ValueError("answer block start")
+        content: list[str] = []
+        while end < len(lines):
+            line = lines[end]
+            indent = _INDENT.match(line).end()  # type: ignore[union-attr]
+            if indent == len(line) or indent >= width:
+                content.append(line.strip(" "))
+            elif indent == 0 and line[0] != "\t":
+                break
+            else:
+                raise ValueError("answer indentation")
+            end += 1
+        while not content[-1]:
+            content.pop()
+            end -= 1
+        answer = " ".join(line for line in content if line)
+    else:
+        value = _scalar(raw)
+        follows = next((line for line in lines[end:] if line.strip()), "")
+        if value is _FAIL or value is None or follows[:1] in (" ", "\t"):
+            raise ValueError("answer")
+        answer = value if isinstance(value, str) else str(value)
+    if not answer.strip():
+        raise ValueError("blank answer")
+    return "\n".join(lines[: start - 1] + lines[end:]), answer
+
+
+def _plain_yaml_text(fm: str) -> bool:
+    """True when every character is one YAML reads as itself (no \\r, NEL, BOM, controls)."""
+    return fm.replace("\n", " ").replace("\t", " ").isprintable() or not _NOT_PLAIN_YAML.search(fm)
 
 
 def _split_fast(text: str) -> tuple[str, str] | None:
@@ -307,32 +319,47 @@ def _as_summary(article: Article) -> Article:
 
 def summarise(data: bytes, path: Path, root: Path) -> tuple[Article, str]:
     """A summary Article (see :func:`summary_from_bytes`) and its answer as plain search text."""
-    text, problem = _decode(data)
-    split = _split_fast(text) if problem is None and text is not None else None
-    if split is None or _NOT_PLAIN_YAML.search(split[0]) is not None:
-        full = article_from_bytes(data, path, root)
-        return _as_summary(full), plain_text(full.answer)
-    lines = split[0].split("\n")
-    try:
-        front_matter, answer = _fast_front_matter(lines)
-    except ValueError:
-        try:
-            cut, answer = _cut_front_matter(lines)
-            front_matter = load_mapping(cut, first_line=2)
-        except (ValueError, YamlLoadError):
-            full = article_from_bytes(data, path, root)
-            return _as_summary(full), plain_text(full.answer)
     try:
         relpath = path.relative_to(root).as_posix()
     except ValueError:
         relpath = path.name
-    parts = relpath.split("/")
-    folder = parts[0] if len(parts) > 1 else None
+    return _summarise(data, path, root, relpath, True)
+
+
+def _summarise(
+    data: bytes, path: Path, root: Path, relpath: str, want_text: bool
+) -> tuple[Article, str]:
+    plain = not data.translate(None, _PLAIN_BYTES)  # printable ASCII, tabs and newlines only
+    if plain and data[:3] == b"---":
+        text: str | None = data.decode("ascii")
+    else:
+        text, problem = _decode(data)
+        if problem is not None:
+            text = None
+    split = _split_fast(text) if text is not None else None
+    if split is None or not (plain or _plain_yaml_text(split[0])):
+        return _full_summary(data, path, root, want_text)
+    try:
+        front_matter, answer = _fast_front_matter(split[0])
+    except ValueError:
+        try:
+            cut, answer = _cut_front_matter(split[0])
+            front_matter = load_mapping(cut, first_line=2)
+        except (ValueError, YamlLoadError):
+            return _full_summary(data, path, root, want_text)
+    slash = relpath.find("/")
+    folder = relpath[:slash] if slash > 0 else None
     article = Article(path=path, relpath=relpath, title=path.stem, file_name=path.name)
     article.subject = folder or NO_SUBJECT
     _fill(article, front_matter, "", folder)
     article.partial = True
-    return article, plain_text(answer)
+    return article, plain_text(answer) if want_text else ""
+
+
+def _full_summary(data: bytes, path: Path, root: Path, want_text: bool) -> tuple[Article, str]:
+    full = article_from_bytes(data, path, root)
+    text = plain_text(full.answer) if want_text else ""
+    return _as_summary(full), text
 
 
 def summary_from_bytes(data: bytes, path: Path, root: Path) -> Article:
@@ -346,19 +373,17 @@ def summary_from_bytes(data: bytes, path: Path, root: Path) -> Article:
 
 # -- plain text for search --------------------------------------------------------------------
 
-_N_NAMES = "|".join(sorted((name for name in N_COMMANDS if name.startswith("n")), key=len)[::-1])
-_MARKUP = re.compile(
-    r"\\(?:(?:" + _N_NAMES + r")(?![A-Za-z])|[A-Za-z]+|.)|[*_`#|>~$^{}\[\]=<]+|-{2,}|&nbsp;",
-    re.DOTALL,
-)
+#: Markdown and LaTeX punctuation become spaces; the snippet markers become plain quotes.
+_MARKUP = str.maketrans(dict.fromkeys("*_`#|>~$^{}[]=<\\", " ") | {"«": '"', "»": '"'})
 
 
 def plain_text(raw_answer: str) -> str:
     """A rough plain text of a raw answer for the search index (never displayed as content).
 
-    `\\n` escapes become spaces, LaTeX commands and Markdown punctuation are dropped.
+    `\\n` escapes and Markdown/LaTeX punctuation become spaces (so `\\nabla` loses its `n`:
+    this only feeds word search and snippets).
     """
-    return " ".join(_MARKUP.sub(" ", raw_answer).split())
+    return raw_answer.replace("\\n", " ").translate(_MARKUP)
 
 
 # -- scanning ---------------------------------------------------------------------------------
@@ -398,7 +423,9 @@ def scan(root: Path) -> Iterator[tuple[str, Stat | None]]:
                     elif is_content_file(name):
                         try:
                             st = entry.stat()
-                            files.append((prefix + name, (st.st_size, st.st_mtime_ns, st.st_ino)))
+                            files.append(
+                                (prefix + name, stat_key(st.st_size, st.st_mtime_ns, st.st_ino))
+                            )
                         except OSError:
                             files.append((prefix + name, None))
         except OSError:
@@ -406,61 +433,6 @@ def scan(root: Path) -> Iterator[tuple[str, Stat | None]]:
         yield from files
         for name in sorted(subdirs, reverse=True):
             stack.append((os.path.join(folder, name), f"{prefix}{name}/"))
-
-
-# -- parsing in workers -----------------------------------------------------------------------
-
-#: One parsed file: relpath, stat, encoded summary, plain answer text, whether to cache it.
-Parsed = tuple[str, Stat | None, bytes, str, bool]
-
-
-def _parse_one(root: Path, relpath: str, stat: Stat | None) -> Parsed:
-    path = root / relpath
-    try:
-        if stat is None or stat[0] > MAX_FILE_BYTES:
-            raise OSError
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            raise OSError
-    except OSError:
-        from .loading import load_article
-
-        article = _as_summary(load_article(path, root))
-        cacheable = stat is not None and stat[0] > MAX_FILE_BYTES
-        return relpath, stat, encode_article(article), "", cacheable
-    article, plain = summarise(data, path, root)
-    return relpath, stat, encode_article(article), plain, True
-
-
-def _parse_chunk(root: str, items: list[tuple[str, Stat | None]]) -> list[Parsed]:
-    """Worker task: parse a chunk of files into encoded summaries."""
-    base = Path(root)
-    return [_parse_one(base, relpath, stat) for relpath, stat in items]
-
-
-# -- building ---------------------------------------------------------------------------------
-
-
-@dataclass
-class IndexStats:
-    """What one build did: files found, taken from the cache, parsed, dropped; and time."""
-
-    files: int = 0
-    cached: int = 0
-    parsed: int = 0
-    removed: int = 0
-    seconds: float = 0.0
-    workers: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-class IndexedLibrary(Library):
-    """A Library built by :func:`build_library`, with what the build did in `index_stats`."""
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
-        self.index_stats = IndexStats()
 
 
 class _Paths:
@@ -486,6 +458,60 @@ class _Paths:
         return parent / name
 
 
+# -- parsing in workers -----------------------------------------------------------------------
+
+#: One parsed file: relpath, stat, encoded summary, plain answer text, whether to cache it.
+Parsed = tuple[str, Stat | None, bytes, str, bool]
+
+
+def _parse_one(
+    root: Path, relpath: str, stat: Stat | None, path: Path, want_text: bool = True
+) -> Parsed:
+    try:
+        if stat is None or stat[0] > MAX_FILE_BYTES:
+            raise OSError
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if len(data) > MAX_FILE_BYTES:
+            raise OSError
+    except OSError:
+        article = _as_summary(load_article(path, root))
+        cacheable = stat is not None and stat[0] > MAX_FILE_BYTES
+        return relpath, stat, encode_article(article), "", cacheable
+    article, text = _summarise(data, path, root, relpath, want_text)
+    return relpath, stat, encode_article(article), text, True
+
+
+def _parse_chunk(root: str, items: list[tuple[str, Stat | None]], want_text: bool) -> list[Parsed]:
+    """Worker task: parse a chunk of files into encoded summaries (and search text if wanted)."""
+    base = Path(root)
+    make_path = _Paths(base)
+    return [_parse_one(base, rel, stat, make_path(rel), want_text) for rel, stat in items]
+
+
+# -- building ---------------------------------------------------------------------------------
+
+
+@dataclass
+class IndexStats:
+    """What one build did: files found, taken from the cache, parsed, dropped; and time."""
+
+    files: int = 0
+    cached: int = 0
+    parsed: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    workers: int = 0
+
+
+class IndexedLibrary(Library):
+    """A Library built by :func:`build_library`, with what the build did in `index_stats`."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.index_stats = IndexStats()
+
+
 def _pool(workers: int) -> Executor:
     """A process pool; fork when this process has no other threads (fast), else forkserver."""
     methods = multiprocessing.get_all_start_methods()
@@ -493,45 +519,55 @@ def _pool(workers: int) -> Executor:
     if method is None and "forkserver" in methods:
         method = "forkserver"
     context = multiprocessing.get_context(method)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=gc.disable)
 
 
-def _chunks(items: Iterable[tuple[str, Stat | None]]) -> Iterator[list[tuple[str, Stat | None]]]:
-    chunk: list[tuple[str, Stat | None]] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+class _Parser:
+    """Parses chunks of files in a process pool (made on first use), or here when it fails."""
 
+    def __init__(self, root: Path, workers: int, want_text: bool) -> None:
+        self.root = os.fspath(root)
+        self.workers = workers
+        self.want_text = want_text
+        self.pool: Executor | None = None
+        self.broken = workers <= 1
+        self.pending: deque[tuple[list[tuple[str, Stat | None]], Future[list[Parsed]] | None]]
+        self.pending = deque()
 
-def _parse_all(
-    root: Path, todo: list[tuple[str, Stat | None]], workers: int
-) -> Iterator[list[Parsed]]:
-    """Parsed chunks, in a process pool when it is worth it, else in this process."""
-    chunks = list(_chunks(todo))
-    if workers > 1 and len(chunks) > 1:
-        try:
-            pool = _pool(workers)
-        except (OSError, ValueError, ImportError):
-            pool = None
-        if pool is not None:
-            done = 0
+    def submit(self, chunk: list[tuple[str, Stat | None]], *, last: bool = False) -> None:
+        """Queue a chunk; a small folder's only chunk is parsed here, without a pool."""
+        future = None
+        if not self.broken and (self.pool is not None or not last):
             try:
-                futures: list[Future[list[Parsed]]] = [
-                    pool.submit(_parse_chunk, os.fspath(root), chunk) for chunk in chunks
-                ]
-                for done, future in enumerate(futures, start=1):  # noqa: B007
-                    yield future.result()
-                return
+                if self.pool is None:
+                    self.pool = _pool(self.workers)
+                future = self.pool.submit(_parse_chunk, self.root, chunk, self.want_text)
+            except (OSError, ValueError, ImportError, RuntimeError):
+                self.broken = True
+        self.pending.append((chunk, future))
+
+    def ready(self) -> Iterator[list[Parsed]]:
+        """Chunks already parsed, in order, without waiting."""
+        while self.pending and (self.pending[0][1] is None or self.pending[0][1].done()):
+            yield self._next()
+
+    def results(self) -> Iterator[list[Parsed]]:
+        """Every chunk not taken yet, waiting for each."""
+        while self.pending:
+            yield self._next()
+
+    def _next(self) -> list[Parsed]:
+        chunk, future = self.pending.popleft()
+        if future is not None:
+            try:
+                return future.result()
             except Exception:  # a broken pool: parse what is left here
-                chunks = chunks[done:]
-            finally:
-                pool.shutdown(wait=False, cancel_futures=True)
-    for chunk in chunks:
-        yield _parse_chunk(os.fspath(root), chunk)
+                self.broken = True
+        return _parse_chunk(self.root, chunk, self.want_text)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=not self.broken, cancel_futures=True)
 
 
 def build_library(
@@ -551,65 +587,94 @@ def build_library(
     (`partial=True`); files that failed are whole, with their problems. What was done is in
     the result's `index_stats`.
     """
+    collecting = gc.isenabled()
+    gc.disable()  # millions of new objects, none cyclic: collections would only slow this down
+    try:
+        return _build(root, cache, workers, progress, batch_sink)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(
+    root: Path,
+    cache: IndexCache | None,
+    workers: int | None,
+    progress: Callable[[int, int | None], None] | None,
+    batch_sink: Callable[[list[Article]], None] | None,
+) -> IndexedLibrary:
     started = time.perf_counter()
     library = IndexedLibrary(root)
     stats = library.index_stats
-    timings = stats.timings
+    stats.workers = workers if workers is not None else (os.cpu_count() or 1)
     make_path = _Paths(root)
     cached_rows = cache.rows() if cache is not None else {}
-    timings["cache_read"] = time.perf_counter() - started
-
-    found = list(scan(root))
-    timings["scan"] = time.perf_counter() - started - timings["cache_read"]
-    total = len(found)
-    stats.files = total
-    todo: list[tuple[str, Stat | None]] = []
-    batch: list[Article] = []
+    parser = _Parser(root, stats.workers, want_text=cache is not None)
     add = library.add
-    for relpath, stat in found:
-        row = cached_rows.pop(relpath, None)
-        if row is not None and stat is not None and row[0] == stat:
-            try:
-                article = decode_article(row[1], make_path(relpath), relpath)
-            except ValueError:
-                todo.append((relpath, stat))
-                continue
-            add(article)
-            batch.append(article)
-        else:
-            todo.append((relpath, stat))
-    stats.cached = len(batch)
-    if batch_sink is not None and batch:
-        batch_sink(batch)
-    if progress is not None:
-        progress(stats.cached, total)
-    timings["cached"] = time.perf_counter() - started - timings["scan"] - timings["cache_read"]
+    total: int | None = None
 
-    gone = list(cached_rows)
-    stats.removed = len(gone)
-    if cache is not None and gone:
-        cache.delete(gone)
-    known = set(gone)  # rows whose files changed still exist in the cache
-    count = workers if workers is not None else (os.cpu_count() or 1)
-    stats.workers = count
-    done = stats.cached
-    for chunk in _parse_all(root, todo, count):
+    def found(articles: list[Article]) -> None:
+        if batch_sink is not None:
+            batch_sink(articles)
+        if progress is not None:
+            progress(stats.cached + stats.parsed, total)
+
+    def absorb(chunk: list[Parsed]) -> None:
         articles = [decode_article(blob, make_path(rel), rel) for rel, _, blob, _, _ in chunk]
         for article in articles:
             add(article)
         if cache is not None:
+            rows = zip(chunk, articles, strict=True)
             cache.put_encoded(
-                [(rel, stat, blob, plain) for rel, stat, blob, plain, ok in chunk if ok and stat],
-                replace=bool(known) or True,
+                [(st, a, blob, text) for (_, st, blob, text, ok), a in rows if ok and st],
+                replace=False,
             )
-        done += len(chunk)
         stats.parsed += len(chunk)
-        if batch_sink is not None:
-            batch_sink(articles)
-        if progress is not None:
-            progress(done, total)
-    if cache is not None:
-        cache.commit()
+        found(articles)
+
+    try:
+        batch: list[Article] = []
+        todo: list[tuple[str, Stat | None]] = []
+        stale: list[str] = []
+        for relpath, stat in scan(root):
+            stats.files += 1
+            row = cached_rows.pop(relpath, None)
+            if row is not None:
+                if stat is not None and row[0] == stat:
+                    try:
+                        article = decode_article(row[1], make_path(relpath), relpath)
+                    except ValueError:
+                        pass
+                    else:
+                        add(article)
+                        batch.append(article)
+                        continue
+                stale.append(relpath)
+            todo.append((relpath, stat))
+            if len(todo) >= CHUNK:
+                if cache is not None and stale:
+                    cache.delete(stale)  # parsed rows are then all new ones
+                parser.submit(todo)
+                todo, stale = [], []
+                for chunk in parser.ready():
+                    absorb(chunk)
+            if len(batch) >= CHUNK * 4:
+                stats.cached += len(batch)
+                found(batch)
+                batch = []
+        if cache is not None:
+            cache.delete([*stale, *cached_rows])  # and the rows of files that are gone
+        stats.removed = len(cached_rows)
+        del cached_rows
+        if todo:
+            parser.submit(todo, last=True)
+        total = stats.files
+        stats.cached += len(batch)
+        found(batch)
+        for chunk in parser.results():
+            absorb(chunk)
+    finally:
+        parser.close()
     stats.seconds = time.perf_counter() - started
     return library
 
@@ -624,7 +689,7 @@ def update_paths(
     root = library.root
     touched: list[str] = []
     gone: list[str] = []
-    fresh: list[tuple[str, Stat, bytes, str]] = []
+    fresh: list[tuple[Stat, Article, bytes, str]] = []
     for path in changed:
         relpath = _relpath(path, root)
         if relpath is None:
@@ -634,12 +699,14 @@ def update_paths(
         except OSError:
             gone.append(relpath)
             continue
-        stat = (st.st_size, st.st_mtime_ns, st.st_ino)
-        rel, _, blob, plain, ok = _parse_one(root, relpath, stat)
-        library.add(decode_article(blob, root / rel, rel))
-        touched.append(rel)
+        stat = stat_key(st.st_size, st.st_mtime_ns, st.st_ino)
+        path = root / relpath
+        _, _, blob, text, ok = _parse_one(root, relpath, stat, path, cache is not None)
+        article = decode_article(blob, path, relpath)
+        library.add(article)
+        touched.append(relpath)
         if ok:
-            fresh.append((rel, stat, blob, plain))
+            fresh.append((stat, article, blob, text))
     for path in deleted:
         relpath = _relpath(path, root)
         if relpath is not None:
@@ -648,11 +715,8 @@ def update_paths(
         library.remove(relpath)
         touched.append(relpath)
     if cache is not None:
-        if gone:
-            cache.delete(gone)
-        if fresh:
-            cache.put_encoded(fresh)
-        cache.commit()
+        cache.delete(gone)
+        cache.put_encoded(fresh)
     return touched
 
 

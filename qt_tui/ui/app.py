@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from ..model.article import Article
+from ..model.cache import IndexCache
+from ..model.indexing import build_library
 from ..model.library import Library
 from ..model.watching import ContentWatcher
 from ..resources import stylesheet
@@ -33,41 +37,106 @@ class QtApp(App[None]):
     ]
 
     class LoadProgress(Message):
-        """The background load has read this many files."""
+        """The background index has handled `done` of `total` files."""
 
-        def __init__(self, count: int) -> None:
+        def __init__(self, done: int, total: int | None) -> None:
             super().__init__()
-            self.count = count
+            self.done = done
+            self.total = total
 
-    def __init__(self, root: Path, selected: Path | None = None, watch: bool = True) -> None:
+    class ArticlesFound(Message):
+        """A chunk of articles indexed in the background, to browse before the end."""
+
+        def __init__(self, articles: list[Article]) -> None:
+            super().__init__()
+            self.articles = articles
+
+    def __init__(
+        self,
+        root: Path,
+        selected: Path | None = None,
+        watch: bool = True,
+        use_cache: bool = True,
+        rebuild_cache: bool = False,
+    ) -> None:
         super().__init__()
         self.root = root
         self.selected = selected
         self.watch = watch
+        self.use_cache = use_cache
+        self.rebuild_cache = rebuild_cache
+        self.index: IndexCache | None = None
         self.watcher: ContentWatcher | None = None
         self.main_screen = MainScreen()
         self.main_screen.before_write = self._before_write
+        self._partial = Library(root)
+        self._partial_dirty = False
+        self._loading = True
 
     def get_default_screen(self) -> Screen[None]:
         return self.main_screen
 
     def on_mount(self) -> None:
         self.sub_title = str(self.root)
-        self.main_screen.set_status(f"Loading {self.root} …")
+        self.main_screen.set_status(f"Indexing {self.root} …")
+        self.main_screen.index_cache = None
+        self.set_interval(0.5, self._show_partial)
         self._load()
+
+    def _open_index(self) -> IndexCache:
+        if self.use_cache:
+            try:
+                return IndexCache.open(self.root, rebuild=self.rebuild_cache)
+            except (OSError, sqlite3.Error) as exc:
+                self.call_from_thread(
+                    self.notify, f"Index cache unavailable ({exc}); indexing in memory."
+                )
+        return IndexCache.in_memory(self.root)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def _load(self) -> Library:
-        return Library.load(self.root, progress=lambda n: self.post_message(self.LoadProgress(n)))
+        self.index = self._open_index()
+        return build_library(
+            self.root,
+            cache=self.index,
+            progress=lambda done, total: self.post_message(self.LoadProgress(done, total)),
+            batch_sink=lambda articles: self.post_message(self.ArticlesFound(articles)),
+        )
 
     def on_qt_app_load_progress(self, message: LoadProgress) -> None:
-        self.main_screen.set_status(f"Loading {self.root} … {message.count:,} files read")
+        if not self._loading:
+            return
+        total = f" of {message.total:,}" if message.total else ""
+        self.main_screen.set_status(f"Indexing {self.root} … {message.done:,}{total} files")
+        self.main_screen.set_progress(message.done, message.total)
+
+    def on_qt_app_articles_found(self, message: ArticlesFound) -> None:
+        if not self._loading:
+            return
+        for article in message.articles:
+            self._partial.add(article)
+        self._partial_dirty = True
+        if self.main_screen.library is None:
+            self._show_partial()
+
+    def _show_partial(self) -> None:
+        """While indexing, show what is indexed so far (at most twice a second)."""
+        if self._loading and self._partial_dirty:
+            self._partial_dirty = False
+            self.main_screen.set_library(self._partial)
+            self.main_screen.set_progress(len(self._partial), None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "load":
             return
         if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, Library):
             library = event.worker.result
+            self._loading = False
+            self.main_screen.set_progress(None, None)
+            self.main_screen.index_cache = self.index
+            self.main_screen.checks_enabled = True
+            if self.index is not None:
+                self.main_screen.searcher = self.index.search
             select = library.find_path(self.selected) if self.selected else None
             self.main_screen.set_library(library, select=select.key if select else None)
             if self.watch:
@@ -75,6 +144,7 @@ class QtApp(App[None]):
             else:
                 self._set_watch_state("not watching (--no-watch)")
         elif event.state is WorkerState.ERROR:
+            self._loading = False
             self.main_screen.set_status(f"Could not load {self.root}: {event.worker.error}")
             self.notify(str(event.worker.error), title="Load failed", severity="error")
 
@@ -108,6 +178,8 @@ class QtApp(App[None]):
     def on_unmount(self) -> None:
         if self.watcher is not None:
             self.watcher.stop()
+        if self.index is not None:
+            self.index.close()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -52,7 +52,7 @@ class ChecksFlow:
     def schedule_checks(self) -> None:
         """Re-run the checks in the background for the library as it is now."""
         screen = self._checks()
-        if screen.library is None:
+        if screen.library is None or not screen.checks_enabled:
             return
         self.check_generation += 1
         self._run_checks(screen.library, self.check_generation)

@@ -9,8 +9,9 @@ from textual import work
 from textual.message import Message
 
 from ...model.article import Article
+from ...model.indexing import build_library, update_paths
 from ...model.library import Library
-from ...model.loading import is_content_file, load_article
+from ...model.loading import is_content_file
 from ...model.watching import ChangeBatch
 
 if TYPE_CHECKING:
@@ -90,12 +91,10 @@ class LiveFlow:
     ) -> None:
         screen = self._live()
         assert screen.library is not None
-        root = screen.library.root
-        articles = [
-            load_article(path, root)
-            for path in changed
-            if is_content_file(path.name) and path.is_file()
-        ]
+        scratch = Library(screen.library.root)  # parsed here, added to the real one on the UI
+        wanted = [path for path in changed if is_content_file(path.name)]
+        update_paths(scratch, screen.index_cache, wanted, gone)
+        articles = [*scratch.articles(), *scratch.failed()]
         screen.post_message(ArticlesReread(articles, gone, moved))
 
     def on_articles_reread(self, message: ArticlesReread) -> None:
@@ -122,7 +121,8 @@ class LiveFlow:
     @work(thread=True, exclusive=True, group="live-rescan", exit_on_error=False)
     def _rescan(self, root: Path) -> None:
         screen = self._live()
-        screen.post_message(LibraryRescanned(Library.load(root)))
+        library = build_library(root, cache=screen.index_cache)
+        screen.post_message(LibraryRescanned(library))
 
     def on_library_rescanned(self, message: LibraryRescanned) -> None:
         screen = self._live()

@@ -11,14 +11,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, ProgressBar, Static
 
 from ...model.article import Article
+from ...model.cache import IndexCache
 from ...model.checks import CODES
 from ...model.editing import SaveRecord
+from ...model.indexing import update_paths
 from ...model.library import Library
-from ...model.loading import front_matter_lines, is_content_file, load_article
+from ...model.loading import front_matter_lines, is_content_file
 from ...model.markdown import split_for_rendering
+from ...model.search import SearchHit
 from ...model.text import printable
 from ..history import History
 from ..widgets.article_list import ArticleList
@@ -27,6 +30,7 @@ from ..widgets.subject_tree import ALL, SubjectTree, TreeEntry
 from .checks_flow import CHECK_BINDINGS, ChecksFlow
 from .edit_flow import EDIT_BINDINGS, EditFlow
 from .live_flow import LiveFlow
+from .search import Searcher, SearchScreen
 
 
 class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
@@ -42,6 +46,9 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         *(Binding(str(n), f"follow({n})", f"Follow link {n}", show=n == 1) for n in range(1, 10)),
         *EDIT_BINDINGS,
         *CHECK_BINDINGS,
+        Binding("ctrl+f,s", "search", "Search"),
+        Binding("n", "next_result(1)", "Next result", show=False),
+        Binding("N", "next_result(-1)", "Previous result", show=False),
     ]
 
     def __init__(self, library: Library | None = None) -> None:
@@ -56,6 +63,12 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         self.findings_by_key = {}
         self.code_counts = None
         self.check_generation = 0
+        self.searcher: Searcher | None = None
+        self.index_cache: IndexCache | None = None
+        self.checks_enabled = False
+        self.search_query = ""
+        self.search_results: list[str] = []
+        self.search_position = -1
         self.before_write: Callable[[Path], None] = lambda path: None
 
     def compose(self) -> ComposeResult:
@@ -64,12 +77,15 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
             yield SubjectTree(id="tree")
             yield ArticleList(id="list")
             yield ArticleView(id="view")
-        yield Static(id="status")
+        with Horizontal(id="status-bar"):
+            yield Static(id="status")
+            yield ProgressBar(id="progress", show_eta=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(ArticleList).filter_input.display = False
         self.query_one("#status", Static).update(self._status)
+        self.query_one(ProgressBar).display = False
         self.tree.focus()
 
     # -- panes ------------------------------------------------------------------------------
@@ -84,6 +100,13 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
     @property
     def view(self) -> ArticleView:
         return self.query_one(ArticleView)
+
+    def set_progress(self, done: int | None, total: int | None) -> None:
+        """Show indexing progress (a bar when the total is known); None hides it."""
+        bar = self.query_one(ProgressBar)
+        bar.display = done is not None
+        if done is not None:
+            bar.update(total=total, progress=done)
 
     def set_status(self, message: str) -> None:
         """Show one line in the status bar (text from files is never markup)."""
@@ -152,16 +175,16 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         """Re-read changed files (and drop deleted ones), then refresh every pane in place."""
         if self.library is None:
             return
-        root = self.library.root
-        for path in [*paths, *(deleted or [])]:
-            if not is_content_file(path.name):
-                continue
-            key = self.relative_key(path)
-            if path.is_file():
-                self.library.add(load_article(path, root))
-                self.deleted_keys.discard(key)
-            elif self.library.remove(key) is not None:
-                self.deleted_keys.add(key)
+        wanted = [p for p in [*paths, *(deleted or [])] if is_content_file(p.name)]
+        changed = [p for p in wanted if p.is_file()]
+        gone = [p for p in wanted if not p.is_file()]
+        open_key = self.view.article_key
+        before = {self.relative_key(p) for p in gone if self.library.get(self.relative_key(p))}
+        update_paths(self.library, self.index_cache, changed, gone)
+        for path in changed:
+            self.deleted_keys.discard(self.relative_key(path))
+        if open_key in before:
+            self.deleted_keys.add(open_key)
         self.set_library(self.library)
 
     def relative_key(self, path: Path) -> str:
@@ -271,8 +294,18 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
 
     # -- actions ----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Digits and brackets are text while an input has focus."""
-        return not (action in ("follow", "back", "forward") and isinstance(self.focused, Input))
+        """Single-key commands are text while an input has focus."""
+        typed = (
+            "follow",
+            "back",
+            "forward",
+            "next_result",
+            "search",
+            "edit",
+            "undo",
+            "fix_article",
+        )
+        return not (action in typed and isinstance(self.focused, Input))
 
     def action_follow(self, number: int) -> None:
         """Follow related link N of the open article."""
@@ -284,6 +317,37 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
             self.notify(f"Link {number} ({title}) is not in this folder.", severity="warning")
         else:
             self.open_article(entry.target.key)
+
+    def action_search(self) -> None:
+        """Open the full-text search pane."""
+        if self.searcher is None:
+            self.notify("Search is available once the index is built.", timeout=3)
+            return
+        searcher = self.searcher
+
+        def remember(query: str) -> list[SearchHit]:
+            self.search_query = query
+            return searcher(query)
+
+        def chosen(result: tuple[str, list[str]] | None) -> None:
+            if result is None:
+                return
+            key, self.search_results = result
+            self.search_position = self.search_results.index(key)
+            self.open_article(key)
+
+        self.app.push_screen(SearchScreen(remember, self.search_query), chosen)
+
+    def action_next_result(self, step: int) -> None:
+        """Open the next (or previous) search result."""
+        if not self.search_results:
+            self.notify("No search results: press s or ctrl+f to search.", timeout=3)
+            return
+        self.search_position = (self.search_position + step) % len(self.search_results)
+        key = self.search_results[self.search_position]
+        position = f"{self.search_position + 1}/{len(self.search_results)}"
+        self.notify(f"Result {position}", timeout=1.5)
+        self.open_article(key)
 
     def action_back(self) -> None:
         key = self.history.back()

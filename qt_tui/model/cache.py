@@ -1,0 +1,504 @@
+"""A per-folder SQLite cache of article summaries plus an FTS5 index for full-text search.
+
+One database per content root, under the user cache folder (`$XDG_CACHE_HOME/qt-tui/index/`),
+named from a hash of the root's real path. It is only ever a cache: a file that is not a
+database, has another schema version or belongs to another root is deleted and rebuilt.
+
+Summaries are stored with :mod:`marshal` (see :func:`encode_article`): about four times faster to
+read back than JSON, it keeps bytes, sets and shared strings as they are, and unlike pickle it
+can only build plain data, never call code. A row that does not decode to the expected shape
+counts as a cache miss and is parsed again from its file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import marshal
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .article import Article, Problem, RelatedLink, Severity
+from .search import MARK_END, MARK_START, SearchHit, fts_query
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "IndexCache",
+    "SearchHit",
+    "Stat",
+    "SummaryArticle",
+    "decode_article",
+    "encode_article",
+    "stat_key",
+]
+
+#: Bump whenever the tables or the summary encoding change: older caches are then rebuilt.
+SCHEMA_VERSION = 1
+
+#: (size, mtime_ns, inode): a cached row is valid while all three are unchanged.
+Stat = tuple[int, int, int]
+
+_INODE_MASK = (1 << 63) - 1  # SQLite integers are signed 64-bit
+
+_SCHEMA = f"""
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files(
+    relpath TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    article BLOB NOT NULL
+);
+CREATE VIRTUAL TABLE fts USING fts5(
+    relpath UNINDEXED, title, subject, question, keywords, answer,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
+"""
+
+#: bm25 weights per fts column: relpath, title, subject, question, keywords, answer.
+_WEIGHTS = "0.0, 10.0, 2.0, 4.0, 3.0, 1.0"
+
+
+def stat_key(size: int, mtime_ns: int, inode: int) -> Stat:
+    """The stat triple as stored (inode folded into SQLite's signed 64-bit range)."""
+    return size, mtime_ns, inode & _INODE_MASK
+
+
+# -- summary encoding -------------------------------------------------------------------------
+
+_DATE, _DATETIME, _TUPLE, _SET = "\x00d", "\x00t", "\x00T", "\x00S"
+_NEW = object.__new__
+_DATES = (datetime.date, datetime.datetime)
+_LINK_FIELDS = ("key", "number", "id", "title", "subject", "url")
+
+
+def _plain(value: Any) -> bool:
+    """True when marshal round-trips `value` unchanged (no dates anywhere inside)."""
+    kind = type(value)
+    if kind in (str, int, float, bool, bytes) or value is None:
+        return True
+    if kind is list:
+        return all(_plain(item) for item in value)
+    if kind is dict:
+        return all(_plain(k) and _plain(v) for k, v in value.items())
+    return False
+
+
+def _encode(value: Any) -> Any:
+    kind = type(value)
+    if kind in (str, int, float, bool, bytes) or value is None:
+        return value
+    if kind is datetime.datetime:
+        return (_DATETIME, value.isoformat())
+    if kind is datetime.date:
+        return (_DATE, value.isoformat())
+    if kind is list:
+        return [_encode(item) for item in value]
+    if kind is dict:
+        return {_encode(k): _encode(v) for k, v in value.items()}
+    if kind is tuple:
+        return (_TUPLE, [_encode(item) for item in value])
+    if kind in (set, frozenset):
+        return (_SET, [_encode(item) for item in value])
+    raise ValueError(f"cannot cache a {kind.__name__} value")
+
+
+def _decode(value: Any) -> Any:
+    kind = type(value)
+    if kind is tuple:
+        tag, payload = value
+        if tag == _DATE:
+            return datetime.date.fromisoformat(payload)
+        if tag == _DATETIME:
+            return datetime.datetime.fromisoformat(payload)
+        if tag == _TUPLE:
+            return tuple(_decode(item) for item in payload)
+        if tag == _SET:
+            return {_decode(item) for item in payload}
+        raise ValueError("unknown tag")
+    if kind is list:
+        return [_decode(item) for item in value]
+    if kind is dict:
+        return {_decode(k): _decode(v) for k, v in value.items()}
+    return value
+
+
+def _encode_detail(article: Article) -> bytes:
+    """The related links and front matter of an article (decoded only when first used)."""
+    front_matter = article.front_matter
+    special = tuple(k for k, v in front_matter.items() if type(v) in _DATES)
+    if special:  # usually just `date`
+        front_matter = {k: _encode(v) if k in special else v for k, v in front_matter.items()}
+    related = tuple(
+        (link.key, link.number, link.id, link.title, link.subject, link.url)
+        for link in article.related
+    )
+    try:
+        return marshal.dumps((related, front_matter, special))
+    except ValueError:  # a date (or another value marshal lacks) deeper inside
+        keys = tuple(k for k, v in article.front_matter.items() if not _plain(v))
+        front_matter = {k: _encode(v) if k in keys else v for k, v in article.front_matter.items()}
+        return marshal.dumps((related, front_matter, keys))
+
+
+def encode_article(article: Article) -> bytes:
+    """An Article (minus path and relpath, the row's key) as compact marshal bytes.
+
+    The fields the index needs at once come first; related links and front matter are a
+    nested blob that :class:`SummaryArticle` decodes on first use.
+    """
+    head = (
+        article.id,
+        article.title,
+        article.subject,
+        article.date.toordinal() if article.date is not None else None,
+        article.author,
+        article.url,
+        article.file_name,
+        article.question,
+        article.seo_title,
+        article.seo_description,
+        article.seo_keywords,
+        article.answer,
+        tuple((p.code, p.message, p.severity.value, p.line) for p in article.problems),
+        article.partial,
+    )
+    return marshal.dumps((head, _encode_detail(article)))
+
+
+def _link(values: tuple[Any, ...]) -> RelatedLink:
+    link: RelatedLink = _NEW(RelatedLink)  # frozen: fill its __dict__ like pickle does
+    link.__dict__.update(zip(_LINK_FIELDS, values, strict=True))
+    return link
+
+
+def _decode_detail(detail: bytes) -> tuple[list[RelatedLink], dict[str, Any]]:
+    related, front_matter, special = marshal.loads(detail)
+    if type(front_matter) is not dict or type(related) is not tuple:
+        raise TypeError("detail")
+    for key in special:
+        front_matter[key] = _decode(front_matter[key])
+    return [_link(values) for values in related], front_matter
+
+
+_LAZY = frozenset(("related", "front_matter"))
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Article))
+
+
+class SummaryArticle(Article):
+    """An Article from the index whose `related` and `front_matter` are decoded on first use.
+
+    Holding them encoded keeps a 100,000-article index small and quick to load; reading
+    either attribute decodes both, after which this is an ordinary Article. It compares
+    equal to any Article with the same field values.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        detail = self.__dict__.get("_detail") if name in _LAZY else None
+        if detail is None:
+            raise AttributeError(name)
+        try:
+            related, front_matter = _decode_detail(detail)
+        except (EOFError, ValueError, TypeError, KeyError, IndexError, OverflowError):
+            related, front_matter = self._reread()
+        self.__dict__.update(related=related, front_matter=front_matter)
+        del self.__dict__["_detail"]
+        return self.__dict__[name]
+
+    def _reread(self) -> tuple[list[RelatedLink], dict[str, Any]]:
+        """Related links and front matter from the file itself (a damaged cache row)."""
+        from .loading import load_article
+
+        parts = len(Path(self.relpath).parts)
+        article = load_article(self.path, self.path.parents[parts - 1])
+        article.front_matter.pop("answer", None)
+        return article.related, article.front_matter
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Article):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in _FIELD_NAMES)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def decode_article(blob: bytes, path: Path, relpath: str) -> Article:
+    """The article stored by :func:`encode_article` (a :class:`SummaryArticle`).
+
+    Raises ValueError when the bytes are not one.
+    """
+    try:
+        head, detail = marshal.loads(blob)
+        (
+            ident,
+            title,
+            subject,
+            ordinal,
+            author,
+            url,
+            file_name,
+            question,
+            seo_title,
+            seo_description,
+            seo_keywords,
+            answer,
+            problems,
+            partial,
+        ) = head
+        for text in (title, subject, author, url, file_name, question, answer):
+            if type(text) is not str:
+                raise TypeError("text field")
+        if type(detail) is not bytes:
+            raise TypeError("detail")
+        article: SummaryArticle = _NEW(SummaryArticle)
+        article.__dict__.update(
+            path=path,
+            relpath=relpath,
+            id=ident,
+            title=title,
+            subject=subject,
+            date=None if ordinal is None else datetime.date.fromordinal(ordinal),
+            author=author,
+            url=url,
+            file_name=file_name,
+            question=question,
+            seo_title=seo_title,
+            seo_description=seo_description,
+            seo_keywords=seo_keywords,
+            answer=answer,
+            problems=[Problem(c, m, Severity(s), line) for c, m, s, line in problems]
+            if problems
+            else [],
+            partial=partial is True,
+            _detail=detail,
+        )
+        return article
+    except (EOFError, ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+        raise ValueError(f"not a cached article: {exc}") from None
+
+
+# -- the database -----------------------------------------------------------------------------
+
+
+def _remove_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+class IndexCache:
+    """Cached summaries and the search index of one content root (thread-safe)."""
+
+    def __init__(self, connection: sqlite3.Connection, root: Path, path: Path | None) -> None:
+        self.root = root
+        #: The database file; None for an in-memory (temporary) index.
+        self.path = path
+        self._conn = connection
+        self._lock = threading.RLock()
+
+    # -- opening ----------------------------------------------------------------------------
+    @staticmethod
+    def location(root: Path) -> Path:
+        """Where the cache of `root` lives: named from a hash of its real path."""
+        real = str(Path(root).resolve())
+        digest = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        return Path(platformdirs.user_cache_dir("qt-tui")) / "index" / f"{digest}.sqlite3"
+
+    @classmethod
+    def open(cls, root: Path, *, rebuild: bool = False) -> IndexCache:
+        """Open (or create) the cache of `root`; `rebuild` starts from an empty one.
+
+        A corrupt file, another schema version or another root's cache is deleted and rebuilt.
+        """
+        path = cls.location(root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if rebuild:
+            _remove_files(path)
+        real = str(Path(root).resolve())
+        try:
+            return cls._connect(path, root, real)
+        except sqlite3.DatabaseError:
+            _remove_files(path)
+            return cls._connect(path, root, real)
+
+    @classmethod
+    def in_memory(cls, root: Path) -> IndexCache:
+        """A private, temporary index (gone on close) for searching without a cache.
+
+        SQLite keeps it in memory while small and spills it to a temporary file when it
+        grows, so indexing a huge folder does not hold all its text in RAM.
+        """
+        connection = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+        connection.executescript(_SCHEMA)
+        connection.execute("INSERT INTO meta VALUES ('root', ?)", (str(Path(root).resolve()),))
+        return cls(connection, root, None)
+
+    @classmethod
+    def _connect(cls, path: Path, root: Path, real: str) -> IndexCache:
+        connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        try:
+            connection.execute("PRAGMA busy_timeout = 5000")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            if tables:
+                meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+                if meta.get("schema") != str(SCHEMA_VERSION) or meta.get("root") != real:
+                    raise sqlite3.DatabaseError("stale cache")
+                connection.execute("SELECT count(*) FROM files").fetchone()
+            else:
+                connection.executescript(_SCHEMA)
+                connection.execute("INSERT INTO meta VALUES ('root', ?)", (real,))
+        except sqlite3.DatabaseError:
+            connection.close()
+            raise
+        return cls(connection, root, path)
+
+    def _max_rowid(self) -> int:
+        row = self._conn.execute("SELECT max(rowid) FROM files").fetchone()
+        return int(row[0] or 0)
+
+    def _reset(self) -> None:
+        """Throw the damaged cache away and start an empty one in its place."""
+        real = str(Path(self.root).resolve())
+        self._conn.close()
+        if self.path is None:
+            fresh = IndexCache.in_memory(self.root)
+        else:
+            _remove_files(self.path)
+            fresh = IndexCache._connect(self.path, self.root, real)
+        self._conn = fresh._conn
+
+    # -- rows -------------------------------------------------------------------------------
+    def rows(self) -> dict[str, tuple[Stat, bytes]]:
+        """Every cached row: relpath -> ((size, mtime_ns, inode), encoded summary).
+
+        Summaries stay encoded until :func:`decode_article` is called for the valid ones.
+        """
+        with self._lock:
+            try:
+                cursor = self._conn.execute(
+                    "SELECT relpath, size, mtime_ns, inode, article FROM files"
+                )
+                return {
+                    rel: ((size, mtime, inode), blob) for rel, size, mtime, inode, blob in cursor
+                }
+            except sqlite3.DatabaseError:
+                self._reset()
+                return {}
+
+    def put(self, items: Iterable[tuple[Stat, Article, str]]) -> None:
+        """Store (stat, summary, plain answer text) rows, replacing older ones, in one go."""
+        self.put_encoded([(stat, a, encode_article(a), text) for stat, a, text in items])
+
+    def put_encoded(
+        self, items: Sequence[tuple[Stat, Article, bytes, str]], *, replace: bool = True
+    ) -> None:
+        """Like :meth:`put` with summaries already encoded; `replace=False` for new paths only."""
+        if not items:
+            return
+        with self._lock:
+            try:
+                try:
+                    self._put(items, replace)
+                except sqlite3.IntegrityError:  # another process stored some of them first
+                    self._put(items, True)
+            except sqlite3.DatabaseError:
+                self._reset()
+
+    def _put(self, items: Sequence[tuple[Stat, Article, bytes, str]], replace: bool) -> None:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            first = self._max_rowid() + 1
+            if replace:
+                self._delete([(a.relpath,) for _, a, _, _ in items])
+            conn.executemany(
+                "INSERT INTO files(rowid, relpath, size, mtime_ns, inode, article)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (rowid, a.relpath, *stat_key(*stat), blob)
+                    for rowid, (stat, a, blob, _) in enumerate(items, start=first)
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO fts(rowid, relpath, title, subject, question, keywords, answer)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (rowid, a.relpath, a.title, a.subject, a.question, a.seo_keywords, text)
+                    for rowid, (_, a, _, text) in enumerate(items, start=first)
+                ],
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _delete(self, keys: list[tuple[str]]) -> None:
+        conn = self._conn
+        conn.executemany(
+            "DELETE FROM fts WHERE rowid = (SELECT rowid FROM files WHERE relpath = ?)", keys
+        )
+        conn.executemany("DELETE FROM files WHERE relpath = ?", keys)
+
+    def delete(self, relpaths: Iterable[str]) -> None:
+        """Drop the rows (and search entries) of these relative paths."""
+        keys = [(rel,) for rel in relpaths]
+        if not keys:
+            return
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._delete(keys)
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            except sqlite3.DatabaseError:
+                self._reset()
+
+    # -- search -----------------------------------------------------------------------------
+    def search(self, query: str, limit: int = 50) -> list[SearchHit]:
+        """Best matches for what the user typed (any text is safe), best first.
+
+        Titles weigh most, then question, keywords, subject and answer. Snippets come from
+        the answer, with matches between :data:`MARK_START` and :data:`MARK_END`.
+        """
+        match = fts_query(query)
+        if match is None:
+            return []
+        sql = (
+            "SELECT relpath, title, subject, snippet(fts, 5, ?, ?, '…', 12),"
+            f" bm25(fts, {_WEIGHTS}) AS score FROM fts WHERE fts MATCH ?"
+            " ORDER BY score LIMIT ?"
+        )
+        with self._lock:
+            try:
+                rows = self._conn.execute(sql, (MARK_START, MARK_END, match, limit)).fetchall()
+            except sqlite3.OperationalError:
+                return []  # e.g. a query term FTS5 cannot use; never the user's problem
+            except sqlite3.DatabaseError:
+                self._reset()
+                return []
+        return [
+            SearchHit(rel, title, subject, snippet, score)
+            for rel, title, subject, snippet, score in rows
+        ]
+
+    def close(self) -> None:
+        """Close the database (a temporary index is deleted)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> IndexCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
