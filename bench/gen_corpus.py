@@ -31,7 +31,7 @@ OPENERS = [
     "How does", "What is the role of", "Why do", "How can you measure", "What explains",
     "When should you use", "What limits", "How is", "Which factors shape", "What drives",
 ]  # fmt: skip
-WEIGHTS = [1 / (rank + 1) ** 1.1 for rank in range(len(SUBJECTS))]
+WEIGHTS = [1 / (rank + 1) ** 1.5 for rank in range(len(SUBJECTS))]  # the largest ~45%
 
 
 def slugify(text: str) -> str:

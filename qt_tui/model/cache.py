@@ -131,28 +131,24 @@ def _decode(value: Any) -> Any:
 
 
 def _encode_detail(article: Article) -> bytes:
-    """The related links and front matter of an article (decoded only when first used)."""
+    """The front matter of an article (decoded only when first used)."""
     front_matter = article.front_matter
     special = tuple(k for k, v in front_matter.items() if type(v) in _DATES)
     if special:  # usually just `date`
         front_matter = {k: _encode(v) if k in special else v for k, v in front_matter.items()}
-    related = tuple(
-        (link.key, link.number, link.id, link.title, link.subject, link.url)
-        for link in article.related
-    )
     try:
-        return marshal.dumps((related, front_matter, special))
+        return marshal.dumps((front_matter, special))
     except ValueError:  # a date (or another value marshal lacks) deeper inside
         keys = tuple(k for k, v in article.front_matter.items() if not _plain(v))
         front_matter = {k: _encode(v) if k in keys else v for k, v in article.front_matter.items()}
-        return marshal.dumps((related, front_matter, keys))
+        return marshal.dumps((front_matter, keys))
 
 
 def encode_article(article: Article) -> bytes:
     """An Article (minus path and relpath, the row's key) as compact marshal bytes.
 
-    The fields the index needs at once come first; related links and front matter are a
-    nested blob that :class:`SummaryArticle` decodes on first use.
+    The fields the index needs at once come first; the front matter is a nested blob that
+    :class:`SummaryArticle` decodes on first use.
     """
     head = (
         article.id,
@@ -167,6 +163,10 @@ def encode_article(article: Article) -> bytes:
         article.seo_description,
         article.seo_keywords,
         article.answer,
+        tuple(
+            (link.key, link.number, link.id, link.title, link.subject, link.url)
+            for link in article.related
+        ),
         tuple((p.code, p.message, p.severity.value, p.line) for p in article.problems),
         article.partial,
     )
@@ -179,47 +179,45 @@ def _link(values: tuple[Any, ...]) -> RelatedLink:
     return link
 
 
-def _decode_detail(detail: bytes) -> tuple[list[RelatedLink], dict[str, Any]]:
-    related, front_matter, special = marshal.loads(detail)
-    if type(front_matter) is not dict or type(related) is not tuple:
+def _decode_detail(detail: bytes) -> dict[str, Any]:
+    front_matter, special = marshal.loads(detail)
+    if type(front_matter) is not dict:
         raise TypeError("detail")
     for key in special:
         front_matter[key] = _decode(front_matter[key])
-    return [_link(values) for values in related], front_matter
+    return front_matter
 
 
-_LAZY = frozenset(("related", "front_matter"))
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Article))
 
 
 class SummaryArticle(Article):
-    """An Article from the index whose `related` and `front_matter` are decoded on first use.
+    """An Article from the index whose `front_matter` is decoded on first use.
 
-    Holding them encoded keeps a 100,000-article index small and quick to load; reading
-    either attribute decodes both, after which this is an ordinary Article. It compares
-    equal to any Article with the same field values.
+    Holding it encoded keeps a 100,000-article index smaller and quicker to load; once read,
+    this is an ordinary Article. It compares equal to any Article with the same field values.
     """
 
     def __getattr__(self, name: str) -> Any:
-        detail = self.__dict__.get("_detail") if name in _LAZY else None
+        detail = self.__dict__.get("_detail") if name == "front_matter" else None
         if detail is None:
             raise AttributeError(name)
         try:
-            related, front_matter = _decode_detail(detail)
+            front_matter = _decode_detail(detail)
         except (EOFError, ValueError, TypeError, KeyError, IndexError, OverflowError):
-            related, front_matter = self._reread()
-        self.__dict__.update(related=related, front_matter=front_matter)
+            front_matter = self._reread()
+        self.__dict__["front_matter"] = front_matter
         del self.__dict__["_detail"]
-        return self.__dict__[name]
+        return front_matter
 
-    def _reread(self) -> tuple[list[RelatedLink], dict[str, Any]]:
-        """Related links and front matter from the file itself (a damaged cache row)."""
+    def _reread(self) -> dict[str, Any]:
+        """The front matter from the file itself (a damaged cache row)."""
         from .loading import load_article
 
         parts = len(Path(self.relpath).parts)
         article = load_article(self.path, self.path.parents[parts - 1])
         article.front_matter.pop("answer", None)
-        return article.related, article.front_matter
+        return article.front_matter
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Article):
@@ -249,6 +247,7 @@ def decode_article(blob: bytes, path: Path, relpath: str) -> Article:
             seo_description,
             seo_keywords,
             answer,
+            related,
             problems,
             partial,
         ) = head
@@ -273,6 +272,7 @@ def decode_article(blob: bytes, path: Path, relpath: str) -> Article:
             seo_description=seo_description,
             seo_keywords=seo_keywords,
             answer=answer,
+            related=[_link(values) for values in related],
             problems=[Problem(c, m, Severity(s), line) for c, m, s, line in problems]
             if problems
             else [],
@@ -488,7 +488,7 @@ class IndexCache:
                 self._reset()
                 return []
         return [
-            SearchHit(rel, title, subject, snippet, score)
+            SearchHit(rel, title, subject, " ".join(snippet.split()), score)
             for rel, title, subject, snippet, score in rows
         ]
 

@@ -1,9 +1,13 @@
 """Fast index summaries and the parallel, cache-aware scan that builds a Library.
 
-A summary is the Article the full loader gives, minus the answer (the bulk of every file): the
-front matter is read by a small parser for the plain layout real files use (`key: value`,
-`>-` blocks, one level of nested mappings); anything else is cut and parsed by YAML, and any
-doubt at all falls back to :func:`article_from_bytes`, so problems are reported exactly alike.
+A summary is the Article the full loader gives, minus the answer (the bulk of every file). The
+answer block is cut out of the front matter text and the rest is read by a small strict parser
+for the plain layout real files use (`key: value`, block scalars, one level of nested mappings),
+several times faster than PyYAML. Anything outside that subset, and every error, goes to
+:func:`article_from_bytes`, so values and problems are exactly the full loader's.
+
+(Parsing the cut text with PyYAML instead is both slower and not exact: a quoted scalar, flow
+collection or `...` marker around the answer line means something else once the answer is gone.)
 """
 
 from __future__ import annotations
@@ -36,7 +40,6 @@ from .loading import (
     is_content_file,
     load_article,
 )
-from .yamlsafe import YamlLoadError, load_mapping
 
 __all__ = [
     "IndexStats",
@@ -177,7 +180,7 @@ def _take_answer(fm: str) -> tuple[str, str]:
     if head in _BLOCK_HEADERS:
         block = fm[line_end + 1 : end + 1]
         width = _INDENT.match(block).end()  # type: ignore[union-attr]
-        if block[width : width + 1] in ("\n", ""):
+        if block[width : width + 1] in ("\n", "", "\t"):
             raise ValueError("answer block start")
         answer = _block_text(head, block, strict=False)
     else:
@@ -241,52 +244,6 @@ def _fast_front_matter(fm: str) -> tuple[dict[str, Any], str]:
     return data, answer
 
 
-def _cut_front_matter(fm: str) -> tuple[str, str]:
-    """The front matter text with its answer cut out, and the raw answer text.
-
-    Only a plain answer is cut: a one-line scalar, or a block scalar whose first line is
-    content and whose other lines are blank or indented at least as much; else ValueError.
-    """
-    lines = fm.split("\n")
-    starts = [k for k, line in enumerate(lines) if line.startswith("answer:")]
-    if len(starts) != 1:
-        raise ValueError("answer key")
-    start = end = starts[0] + 1
-    rest = lines[start - 1][len("answer:") :]
-    raw = rest.strip(" ")
-    if rest[:1] not in ("", " ") or not raw:
-        raise ValueError("answer line")
-    if raw in _BLOCK_HEADERS:
-        first = lines[end] if end < len(lines) else ""
-        width = _INDENT.match(first).end()  # type: ignore[union-attr]
-        if width == 0 or width == len(first):
-            raise ValueError("answer block start")
-        content: list[str] = []
-        while end < len(lines):
-            line = lines[end]
-            indent = _INDENT.match(line).end()  # type: ignore[union-attr]
-            if indent == len(line) or indent >= width:
-                content.append(line.strip(" "))
-            elif indent == 0 and line[0] != "\t":
-                break
-            else:
-                raise ValueError("answer indentation")
-            end += 1
-        while not content[-1]:
-            content.pop()
-            end -= 1
-        answer = " ".join(line for line in content if line)
-    else:
-        value = _scalar(raw)
-        follows = next((line for line in lines[end:] if line.strip()), "")
-        if value is _FAIL or value is None or follows[:1] in (" ", "\t"):
-            raise ValueError("answer")
-        answer = value if isinstance(value, str) else str(value)
-    if not answer.strip():
-        raise ValueError("blank answer")
-    return "\n".join(lines[: start - 1] + lines[end:]), answer
-
-
 def _plain_yaml_text(fm: str) -> bool:
     """True when every character is one YAML reads as itself (no \\r, NEL, BOM, controls)."""
     return fm.replace("\n", " ").replace("\t", " ").isprintable() or not _NOT_PLAIN_YAML.search(fm)
@@ -342,11 +299,7 @@ def _summarise(
     try:
         front_matter, answer = _fast_front_matter(split[0])
     except ValueError:
-        try:
-            cut, answer = _cut_front_matter(split[0])
-            front_matter = load_mapping(cut, first_line=2)
-        except (ValueError, YamlLoadError):
-            return _full_summary(data, path, root, want_text)
+        return _full_summary(data, path, root, want_text)
     slash = relpath.find("/")
     folder = relpath[:slash] if slash > 0 else None
     article = Article(path=path, relpath=relpath, title=path.stem, file_name=path.name)

@@ -71,7 +71,9 @@ class Library:
         self._by_url: dict[str, set[str]] = defaultdict(set)
         self._by_stem: dict[str, set[str]] = defaultdict(set)
         self._by_subject: dict[str, set[str]] = defaultdict(set)
-        self._backlinks: dict[str, list[str]] | None = None
+        # who links to what, by the link's own id / url / file stem: backlinks of an article
+        # are found from its id, url and stem, then checked with resolve() (no global rebuild)
+        self._linkers: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._rendered: OrderedDict[str, RenderedAnswer] = OrderedDict()
 
     # -- building ---------------------------------------------------------------------------
@@ -91,15 +93,15 @@ class Library:
         key = article.key
         self._articles[key] = article
         if not article.loaded:
-            self._backlinks = None
             return
+        for handle in _link_handles(article):
+            self._linkers[handle].add(key)
         if (ident := id_key(article.id)) is not None:
             self._by_id[ident].add(key)
         if (url := url_key(article.url)) is not None:
             self._by_url[url].add(key)
         self._by_stem[article.stem.lower()].add(key)
         self._by_subject[article.subject].add(key)
-        self._backlinks = None
 
     def remove(self, key: str) -> Article | None:
         """Drop an article; returns it if it was there."""
@@ -107,6 +109,12 @@ class Library:
         if article is None:
             return None
         if article.loaded:
+            for handle in _link_handles(article):
+                linkers = self._linkers.get(handle)
+                if linkers is not None:
+                    linkers.discard(key)
+                    if not linkers:
+                        del self._linkers[handle]
             entries = (
                 (self._by_id, id_key(article.id)),
                 (self._by_url, url_key(article.url)),
@@ -120,7 +128,6 @@ class Library:
                     if not bucket:
                         del index[bucket_key]  # type: ignore[arg-type]
         self._rendered.pop(key, None)
-        self._backlinks = None
         return article
 
     # -- lookups ----------------------------------------------------------------------------
@@ -252,19 +259,25 @@ class Library:
 
     def backlinks(self, article: Article) -> list[Article]:
         """Articles whose related entries point at this one, sorted by title."""
-        if self._backlinks is None:
-            self._backlinks = self._build_backlinks()
-        keys = self._backlinks.get(article.key, [])
-        return sorted((self._articles[k] for k in keys), key=lambda a: a.title.casefold())
-
-    def _build_backlinks(self) -> dict[str, list[str]]:
-        index: dict[str, list[str]] = defaultdict(list)
-        for source in self.articles():
-            targets = {t.key for link in source.related if (t := self.resolve(link)) is not None}
-            targets.discard(source.key)
-            for target_key in targets:
-                index[target_key].append(source.key)
-        return index
+        handles = [("stem", article.stem.lower())]
+        if (ident := id_key(article.id)) is not None:
+            handles.append(("id", ident))
+        if (url := url_key(article.url)) is not None:
+            handles.append(("url", url))
+        candidates: set[str] = set()
+        for handle in handles:
+            candidates |= self._linkers.get(handle, set())
+        candidates.discard(article.key)
+        sources = [
+            source
+            for key in candidates
+            if (source := self._articles.get(key)) is not None
+            and any(
+                (target := self.resolve(link)) is not None and target.key == article.key
+                for link in source.related
+            )
+        ]
+        return sorted(sources, key=lambda a: a.title.casefold())
 
     # -- rendering --------------------------------------------------------------------------
     def render(self, article: Article) -> RenderedAnswer:
@@ -290,6 +303,20 @@ class Library:
         if len(self._rendered) > 256:
             self._rendered.popitem(last=False)
         return rendered
+
+
+def _link_handles(article: Article) -> set[tuple[str, str]]:
+    """The id, url and file stem of every related entry: what resolve() could match on."""
+    handles: set[tuple[str, str]] = set()
+    for link in article.related:
+        if (ident := id_key(link.id)) is not None:
+            handles.add(("id", ident))
+        if (url := url_key(link.url)) is not None:
+            handles.add(("url", url))
+        stem = link.url.rstrip("/").rsplit("/", 1)[-1].lower()
+        if stem:
+            handles.add(("stem", stem))
+    return handles
 
 
 def sort_articles(articles: Iterable[Article], by: str = "title") -> list[Article]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -72,6 +73,8 @@ class QtApp(App[None]):
         self._partial = Library(root)
         self._partial_dirty = False
         self._loading = True
+        self._progress: tuple[int, int | None] = (0, None)
+        self._last_partial = 0.0
 
     def get_default_screen(self) -> Screen[None]:
         return self.main_screen
@@ -108,6 +111,7 @@ class QtApp(App[None]):
             return
         total = f" of {message.total:,}" if message.total else ""
         self.main_screen.set_status(f"Indexing {self.root} … {message.done:,}{total} files")
+        self._progress = (message.done, message.total)
         self.main_screen.set_progress(message.done, message.total)
 
     def on_qt_app_articles_found(self, message: ArticlesFound) -> None:
@@ -121,10 +125,16 @@ class QtApp(App[None]):
 
     def _show_partial(self) -> None:
         """While indexing, show what is indexed so far (at most twice a second)."""
-        if self._loading and self._partial_dirty:
-            self._partial_dirty = False
-            self.main_screen.set_library(self._partial)
-            self.main_screen.set_progress(len(self._partial), None)
+        if not (self._loading and self._partial_dirty):
+            return
+        # refresh less often as the library grows, so indexing keeps the CPU
+        now = time.monotonic()
+        if now - self._last_partial < min(4.0, 0.5 + len(self._partial) / 20_000):
+            return
+        self._last_partial = now
+        self._partial_dirty = False
+        self.main_screen.set_library(self._partial)
+        self.main_screen.set_progress(*self._progress)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "load":
@@ -194,6 +204,9 @@ class QtApp(App[None]):
             )
             yield SystemCommand(
                 "Front matter", "Show every field (m)", screen.view.action_toggle_front_matter
+            )
+            yield SystemCommand(
+                "Check folder", "Run every integrity check now", screen.action_run_checks
             )
         yield SystemCommand("Help", "Show the keys (?)", self.action_help)
 

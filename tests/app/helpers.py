@@ -38,11 +38,13 @@ async def loaded(pilot: Pilot[None]) -> MainScreen:
 
 def view_text(screen: MainScreen) -> str:
     """Everything the article view shows as plain text: header, answer, link lists."""
-    from textual.widgets import Markdown, OptionList, Static
+    from textual.widgets import OptionList, Static
+
+    from qt_tui.ui.widgets.article_view import AnswerMarkdown
 
     view = screen.view
     parts = [str(view.query_one("#view-header", Static).render())]
-    markdown = view.query_one("#view-answer", Markdown)
+    markdown = view.query_one("#view-answer", AnswerMarkdown)
     parts.append(markdown.source)
     for links in view.query(OptionList):
         parts.extend(str(links.get_option_at_index(i).prompt) for i in range(links.option_count))

@@ -25,6 +25,10 @@ SAFE_FIXES = frozenset({"stale-link", "duplicate-link"})
 
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 
+#: Above this many articles the folder checks run only when asked (Enter on Problems, or the
+#: palette): they read every file and would compete with the UI for the interpreter.
+AUTO_CHECK_LIMIT = 5_000
+
 
 class ChecksDone(Message):
     """The folder's findings, computed off the UI thread for one version of the library."""
@@ -42,6 +46,14 @@ class ChecksFlow:
     findings_by_key: dict[str, list[Finding]]
     code_counts: list[tuple[str, str, int]] | None
     check_generation: int
+    checks_requested: bool
+
+    def action_run_checks(self) -> None:
+        """Check the whole folder now (and keep the results current from then on)."""
+        screen = self._checks()
+        self.checks_requested = True
+        screen.notify("Checking every article of the folder…", timeout=3)
+        self.schedule_checks()
 
     def _checks(self) -> MainScreen:
         from .main import MainScreen
@@ -53,6 +65,8 @@ class ChecksFlow:
         """Re-run the checks in the background for the library as it is now."""
         screen = self._checks()
         if screen.library is None or not screen.checks_enabled:
+            return
+        if len(screen.library) > AUTO_CHECK_LIMIT and not self.checks_requested:
             return
         self.check_generation += 1
         self._run_checks(screen.library, self.check_generation)

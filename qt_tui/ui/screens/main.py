@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, ProgressBar, Static
 
 from ...model.article import Article
@@ -26,11 +28,14 @@ from ...model.text import printable
 from ..history import History
 from ..widgets.article_list import ArticleList
 from ..widgets.article_view import ArticleDisplay, ArticleView
-from ..widgets.subject_tree import ALL, SubjectTree, TreeEntry
-from .checks_flow import CHECK_BINDINGS, ChecksFlow
+from ..widgets.subject_tree import ALL, PROBLEMS, SubjectTree, TreeEntry
+from .checks_flow import AUTO_CHECK_LIMIT, CHECK_BINDINGS, ChecksFlow
 from .edit_flow import EDIT_BINDINGS, EditFlow
 from .live_flow import LiveFlow
 from .search import Searcher, SearchScreen
+
+#: While cursor keys repeat faster than this, the view follows when they pause (seconds).
+FOLLOW_INTERVAL = 0.06
 
 
 class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
@@ -66,6 +71,10 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         self.searcher: Searcher | None = None
         self.index_cache: IndexCache | None = None
         self.checks_enabled = False
+        self.checks_requested = False
+        self._pending_key: str | None = None
+        self._follow_timer: Timer | None = None
+        self._last_follow = 0.0
         self.search_query = ""
         self.search_results: list[str] = []
         self.search_position = -1
@@ -145,8 +154,13 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         library = self.library
         if library is None:
             return
+        waiting = "checking…" if self.checks_requested or len(library) <= AUTO_CHECK_LIMIT else ""
         self.tree.show_library(
-            library.subjects(), len(library.articles()), library.failed(), self.code_counts
+            library.subjects(),
+            len(library.articles()),
+            library.failed(),
+            self.code_counts,
+            pending=waiting or "select to check the folder",
         )
         self.tree.move_to(self.entry)
 
@@ -270,17 +284,35 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
                 self.article_list.select(article.key)
                 self.view.show_problem(article)
             return
+        if entry == PROBLEMS and self.code_counts is None and not self.checks_requested:
+            self.action_run_checks()
         if entry != self.entry:
             self.show_entry(entry)
 
     @on(ArticleList.ArticleHighlighted)
     def _article_highlighted(self, event: ArticleList.ArticleHighlighted) -> None:
-        if self.library is None or (article := self.library.get(event.key)) is None:
+        """Show the row under the cursor: at once when idle, coalesced while keys repeat."""
+        self._pending_key = event.key
+        now = time.monotonic()
+        busy = now - self._last_follow < FOLLOW_INTERVAL
+        self._last_follow = now
+        if self._follow_timer is not None:
+            self._follow_timer.stop()
+            self._follow_timer = None
+        if busy:
+            self._follow_timer = self.set_timer(FOLLOW_INTERVAL, self._show_pending)
+        else:
+            self._show_pending()
+
+    def _show_pending(self) -> None:
+        self._follow_timer = None
+        key = self._pending_key
+        if key is None or self.library is None or (article := self.library.get(key)) is None:
             return
         if not article.loaded:
             self.view.show_problem(article)
-        elif event.key != self.view.article_key:
-            self.history.visit(event.key)
+        elif key != self.view.article_key:
+            self.history.visit(key)
             self._display(article)
 
     @on(ArticleList.ArticleChosen)

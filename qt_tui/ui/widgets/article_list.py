@@ -96,13 +96,14 @@ class ArticleList(Vertical):
         options.set_rows(rows, highlight_key=keep, fallback="first" if fallback_first else "none")
         self._update_heading()
 
-    def _row(self, article: Article) -> Text:
-        row = Text(one_line(article.title), no_wrap=True, overflow="ellipsis")
-        if self.sort_by == "date" and article.date is not None:
-            row.append(f"  {article.date.isoformat()}", style="dim")
-        elif self.sort_by == "id":
-            row = Text(f"{article.id}  ", style="dim") + row
-        return row
+    def _row(self, article: Article) -> str:
+        # A plain string: the list never parses it as markup and shows control characters
+        # as spaces; styling 100,000 rows up front would cost more than rendering them.
+        if self.sort_by == "date":
+            return f"{article.date.isoformat() if article.date else '(no date) '}  {article.title}"
+        if self.sort_by == "id":
+            return f"{article.id}  {article.title}"
+        return article.title
 
     def _update_heading(self) -> None:
         total = len(self._articles)

@@ -6,13 +6,14 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Markdown, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...model.article import Article
@@ -41,6 +42,25 @@ class ArticleDisplay:
     source_lines: list[str] = field(default_factory=list)
 
 
+class AnswerMarkdown(Static):
+    """The rendered answer: one widget drawing Rich's Markdown, not a widget per block.
+
+    Textual's Markdown widget mounts a widget for every paragraph, list and table; laying
+    those out took about half a second per article, too slow for cursor-follows-view.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.source = ""
+
+    def show_markdown(self, markdown: str) -> None:
+        """Replace the answer (already math-rendered, control characters made visible)."""
+        if markdown == self.source:
+            return
+        self.source = markdown
+        self.update(RichMarkdown(markdown, code_theme="ansi_dark", hyperlinks=False))
+
+
 class LinkList(OptionList):
     """Rows of links; Enter follows one."""
 
@@ -66,15 +86,13 @@ class ArticleView(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.display_data: ArticleDisplay | None = None
-        self._wanted_markdown = ""
-        self._shown_markdown: str | None = None
-        self._rendering = False
+        self._rendering = False  # kept for callers that wait on it; rendering is synchronous
 
     def compose(self) -> ComposeResult:
         yield Static(id="view-header")
         yield Static(id="view-findings")
         yield Static(id="view-source")
-        yield Markdown(id="view-answer", open_links=False)
+        yield AnswerMarkdown(id="view-answer")
         yield Static(id="view-tail")
         yield Static("Related articles", classes="section", id="related-title")
         yield LinkList(id="view-related")
@@ -194,22 +212,7 @@ class ArticleView(VerticalScroll):
 
     # -- rendering --------------------------------------------------------------------------
     def _set_markdown(self, markdown: str) -> None:
-        self._wanted_markdown = markdown
-        if not self._rendering:
-            self._render_loop()
-
-    @work(group="render-answer")
-    async def _render_loop(self) -> None:
-        """Render the newest wanted answer; skip ones superseded while a render was running."""
-        self._rendering = True
-        try:
-            widget = self.query_one("#view-answer", Markdown)
-            while self._shown_markdown != self._wanted_markdown:
-                wanted = self._wanted_markdown
-                await widget.update(wanted)
-                self._shown_markdown = wanted
-        finally:
-            self._rendering = False
+        self.query_one(AnswerMarkdown).show_markdown(markdown)
 
     def _header(self, data: ArticleDisplay) -> Text:
         article = data.article
@@ -276,18 +279,6 @@ class ArticleView(VerticalScroll):
         event.stop()
         if event.option.id:
             self.post_message(self.FollowLink(event.option.id))
-
-    @on(Markdown.LinkClicked)
-    def _answer_link_clicked(self, event: Markdown.LinkClicked) -> None:
-        event.prevent_default()
-        event.stop()
-        if self.display_data is None:
-            return
-        for entry in self.display_data.answer_links:
-            if entry.target is not None and entry.link.url == event.href:
-                self.post_message(self.FollowLink(entry.target.key))
-                return
-        self.notify(f"Not an article in this folder: {one_line(event.href)}", severity="warning")
 
 
 def _append_value(text: Text, key: str, value: Any, depth: int) -> None:

@@ -52,6 +52,7 @@ class SubjectTree(Tree[TreeEntry]):
         total: int,
         failed: list[Article],
         code_counts: list[tuple[str, str, int]] | None = None,
+        pending: str = "checking…",
     ) -> None:
         """Rebuild the nodes, keeping the cursor on the same entry where it still exists."""
         current = self.cursor_node.data if self.cursor_node is not None else None
@@ -66,7 +67,7 @@ class SubjectTree(Tree[TreeEntry]):
         serious = sum(n for _, severity, n in codes if severity != "info") if codes else len(failed)
         label = Text(f"Problems ({serious:,})", style="bold red" if serious else "dim")
         if code_counts is None:
-            label.append(" checking…", style="dim italic")
+            label.append(f" {pending}", style="dim italic")
         problems = self.root.add(label, data=PROBLEMS, expand=True)
         for article in failed:
             reason = article.problems[0].describe() if article.problems else "unreadable"

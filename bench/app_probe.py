@@ -1,0 +1,120 @@
+"""One measured run of the real app, headless, in its own process (driven by run_bench.py).
+
+    python bench/app_probe.py ROOT [--rebuild-cache] [--interactions]
+
+Prints one JSON line: seconds from process start to the first frame (tree and progress shown),
+to the index being complete (every article listed and openable), peak RSS, and with
+--interactions the per-action latencies of opening articles, cursor moves and searches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+STARTED = time.time()  # as close to process start as Python lets us get
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from qt_tui.ui.app import QtApp  # noqa: E402
+
+
+def rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return own / 1024
+
+
+async def measure(root: Path, rebuild: bool, interactions: bool) -> dict[str, object]:
+    app = QtApp(root, watch=False, rebuild_cache=rebuild)
+    result: dict[str, object] = {}
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = app.main_screen
+        await pilot.pause()
+        result["first_frame"] = time.time() - STARTED
+        while app._loading:
+            await asyncio.sleep(0.01)
+        while screen.library is None or screen.view.article_key is None:
+            await asyncio.sleep(0.01)
+        await pilot.pause()
+        result["ready"] = time.time() - STARTED
+        result["articles"] = len(screen.library.articles())
+        result["rss_mb"] = rss_mb()
+        if interactions:
+            result.update(await interact(pilot, app))
+            result["rss_mb"] = rss_mb()
+    return result
+
+
+async def interact(pilot, app: QtApp) -> dict[str, object]:
+    screen = app.main_screen
+    library = screen.library
+    rng = random.Random(3)
+    keys = [a.key for a in library.articles()]
+    opens = []
+    for key in rng.sample(keys, 40):
+        started = time.perf_counter()
+        screen.open_article(key)
+        await asyncio.sleep(0)
+        while screen.view._rendering:  # until the answer's Markdown is mounted
+            await asyncio.sleep(0.001)
+        opens.append(time.perf_counter() - started)
+    subject, size = max(library.subjects(), key=lambda item: item[1])
+    screen.open_article(library.in_subject(subject)[0].key)
+    await pilot.pause()
+    screen.article_list.options.focus()
+    options = screen.article_list.options
+    moves, pilot_moves = [], []
+    for step in range(60):
+        before = screen.view.article_key
+        started = time.perf_counter()
+        if step % 10:
+            options.action_cursor_down()
+        else:
+            options.action_page_down()
+        await pilot.pause()  # the key handled and the list redrawn (the view follows later)
+        moves.append(time.perf_counter() - started)
+        while screen.view.article_key == before:
+            await asyncio.sleep(0.001)
+    for _ in range(20):
+        before = screen.view.article_key
+        started = time.perf_counter()
+        await pilot.press("down")
+        while screen.view.article_key == before:
+            await asyncio.sleep(0.001)
+        pilot_moves.append(time.perf_counter() - started)
+    searches = []
+    index = app.index
+    words = ["signal", "market theorem", "enzyme", "photon orbit", "glac", "compiler sy"]
+    words += [w.split()[0] for w in (a.title for a in rng.sample(library.articles(), 40))]
+    for query in words:
+        started = time.perf_counter()
+        index.search(query)
+        searches.append(time.perf_counter() - started)
+    return {
+        "open_s": opens,
+        "move_s": moves,
+        "move_pilot_s": pilot_moves,
+        "move_rows": size,
+        "search_s": searches,
+        "search_queries": words,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--rebuild-cache", action="store_true")
+    parser.add_argument("--interactions", action="store_true")
+    args = parser.parse_args()
+    result = asyncio.run(measure(args.root, args.rebuild_cache, args.interactions))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
