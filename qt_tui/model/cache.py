@@ -18,7 +18,7 @@ import hashlib
 import marshal
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,7 @@ _DATE, _DATETIME, _TUPLE, _SET = "\x00d", "\x00t", "\x00T", "\x00S"
 _NEW = object.__new__
 _DATES = (datetime.date, datetime.datetime)
 _LINK_FIELDS = ("key", "number", "id", "title", "subject", "url")
+_LINK_KEYS = ["id", "title", "subject", "url"]
 
 
 def _plain(value: Any) -> bool:
@@ -130,18 +131,38 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _is_link(value: Any, link: RelatedLink) -> bool:
+    """True when a related_articleN mapping is exactly what its RelatedLink holds."""
+    return (
+        type(value) is dict
+        and list(value) == _LINK_KEYS
+        and type(value["id"]) is type(link.id)
+        and value["id"] == link.id
+        and all(type(value[k]) is str and value[k] == getattr(link, k) for k in _LINK_KEYS[1:])
+    )
+
+
 def _encode_detail(article: Article) -> bytes:
-    """The front matter of an article (decoded only when first used)."""
-    front_matter = article.front_matter
+    """The front matter of an article (decoded only when first used).
+
+    A related_articleN mapping that says just what its RelatedLink says is stored as its key
+    only (rebuilt from the link): that halves the size of a typical row.
+    """
+    links = {link.key: link for link in article.related}
+    front_matter = dict(article.front_matter)
+    linked = tuple(k for k, link in links.items() if _is_link(front_matter.get(k), link))
+    for key in linked:
+        front_matter[key] = None
     special = tuple(k for k, v in front_matter.items() if type(v) in _DATES)
-    if special:  # usually just `date`
-        front_matter = {k: _encode(v) if k in special else v for k, v in front_matter.items()}
+    for key in special:  # usually just `date`
+        front_matter[key] = _encode(front_matter[key])
     try:
-        return marshal.dumps((front_matter, special))
+        return marshal.dumps((front_matter, special, linked))
     except ValueError:  # a date (or another value marshal lacks) deeper inside
-        keys = tuple(k for k, v in article.front_matter.items() if not _plain(v))
-        front_matter = {k: _encode(v) if k in keys else v for k, v in article.front_matter.items()}
-        return marshal.dumps((front_matter, keys))
+        keys = tuple(k for k, v in front_matter.items() if k not in special and not _plain(v))
+        for key in keys:
+            front_matter[key] = _encode(front_matter[key])
+        return marshal.dumps((front_matter, special + keys, linked))
 
 
 def encode_article(article: Article) -> bytes:
@@ -179,12 +200,17 @@ def _link(values: tuple[Any, ...]) -> RelatedLink:
     return link
 
 
-def _decode_detail(detail: bytes) -> dict[str, Any]:
-    front_matter, special = marshal.loads(detail)
+def _decode_detail(detail: bytes, links: tuple[RelatedLink, ...]) -> dict[str, Any]:
+    front_matter, special, linked = marshal.loads(detail)
     if type(front_matter) is not dict:
         raise TypeError("detail")
     for key in special:
         front_matter[key] = _decode(front_matter[key])
+    if linked:
+        by_key = {link.key: link for link in links}
+        for key in linked:
+            link = by_key[key]
+            front_matter[key] = {k: getattr(link, k) for k in _LINK_KEYS}
     return front_matter
 
 
@@ -203,7 +229,7 @@ class SummaryArticle(Article):
         if detail is None:
             raise AttributeError(name)
         try:
-            front_matter = _decode_detail(detail)
+            front_matter = _decode_detail(*detail)
         except (EOFError, ValueError, TypeError, KeyError, IndexError, OverflowError):
             front_matter = self._reread()
         self.__dict__["front_matter"] = front_matter
@@ -256,6 +282,7 @@ def decode_article(blob: bytes, path: Path, relpath: str) -> Article:
                 raise TypeError("text field")
         if type(detail) is not bytes:
             raise TypeError("detail")
+        links = [_link(values) for values in related]
         article: SummaryArticle = _NEW(SummaryArticle)
         article.__dict__.update(
             path=path,
@@ -272,12 +299,12 @@ def decode_article(blob: bytes, path: Path, relpath: str) -> Article:
             seo_description=seo_description,
             seo_keywords=seo_keywords,
             answer=answer,
-            related=[_link(values) for values in related],
+            related=links,
             problems=[Problem(c, m, Severity(s), line) for c, m, s, line in problems]
             if problems
             else [],
             partial=partial is True,
-            _detail=detail,
+            _detail=(detail, tuple(links)),
         )
         return article
     except (EOFError, ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
@@ -392,6 +419,30 @@ class IndexCache:
             except sqlite3.DatabaseError:
                 self._reset()
                 return {}
+
+    def iter_rows(self) -> Iterator[tuple[str, Stat, bytes]]:
+        """Every cached row as (relpath, stat, encoded summary), streamed (little memory).
+
+        A damaged database ends the stream early (and is rebuilt empty).
+        """
+        with self._lock:
+            try:
+                cursor = self._conn.execute(
+                    "SELECT relpath, size, mtime_ns, inode, article FROM files"
+                )
+                for rel, size, mtime, inode, blob in cursor:
+                    yield rel, (size, mtime, inode), blob
+            except sqlite3.DatabaseError:
+                self._reset()
+
+    def count(self) -> int:
+        """How many files the cache holds."""
+        with self._lock:
+            try:
+                return int(self._conn.execute("SELECT count(*) FROM files").fetchone()[0])
+            except sqlite3.DatabaseError:
+                self._reset()
+                return 0
 
     def put(self, items: Iterable[tuple[Stat, Article, str]]) -> None:
         """Store (stat, summary, plain answer text) rows, replacing older ones, in one go."""

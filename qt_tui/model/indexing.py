@@ -55,7 +55,8 @@ __all__ = [
 #: Paths handed to one worker task: enough to amortise pickling, small enough to stream.
 CHUNK = 500
 
-_FAIL: Any = object()  # "the fast parser cannot say": fall back to YAML
+_FAIL: Any = object()  # "the fast parser cannot say": fall back to the full loader
+_GONE: Any = object()
 #: One line or entry of plain front matter: an entry (indent, key, then a block scalar header and
 #: its lines, or a one-line value, or nothing), a blank line, or anything else (junk).
 _ENTRIES = re.compile(
@@ -561,13 +562,12 @@ def _build(
     stats = library.index_stats
     stats.workers = workers if workers is not None else (os.cpu_count() or 1)
     make_path = _Paths(root)
-    cached_rows = cache.rows() if cache is not None else {}
     parser = _Parser(root, stats.workers, want_text=cache is not None)
     add = library.add
     total: int | None = None
 
     def found(articles: list[Article]) -> None:
-        if batch_sink is not None:
+        if batch_sink is not None and articles:
             batch_sink(articles)
         if progress is not None:
             progress(stats.cached + stats.parsed, total)
@@ -585,45 +585,54 @@ def _build(
         stats.parsed += len(chunk)
         found(articles)
 
+    def cached(articles: list[Article]) -> None:
+        stats.cached += len(articles)
+        found(articles)
+
     try:
-        batch: list[Article] = []
         todo: list[tuple[str, Stat | None]] = []
-        stale: list[str] = []
-        for relpath, stat in scan(root):
-            stats.files += 1
-            row = cached_rows.pop(relpath, None)
-            if row is not None:
-                if stat is not None and row[0] == stat:
+        if cache is None or cache.count() == 0:
+            # nothing to reuse: parse while the scan goes on
+            for item in scan(root):
+                stats.files += 1
+                todo.append(item)
+                if len(todo) >= CHUNK:
+                    parser.submit(todo)
+                    todo = []
+                    for chunk in parser.ready():
+                        absorb(chunk)
+        else:
+            on_disk = dict(scan(root))
+            stats.files = total = len(on_disk)
+            batch: list[Article] = []
+            stale: list[str] = []
+            for relpath, cached_stat, blob in cache.iter_rows():
+                stat = on_disk.get(relpath, _GONE)
+                if stat == cached_stat:
                     try:
-                        article = decode_article(row[1], make_path(relpath), relpath)
+                        article = decode_article(blob, make_path(relpath), relpath)
                     except ValueError:
                         pass
                     else:
                         add(article)
                         batch.append(article)
+                        del on_disk[relpath]
+                        if len(batch) >= CHUNK * 4:
+                            cached(batch)
+                            batch = []
                         continue
+                if stat is _GONE:
+                    stats.removed += 1
                 stale.append(relpath)
-            todo.append((relpath, stat))
-            if len(todo) >= CHUNK:
-                if cache is not None and stale:
-                    cache.delete(stale)  # parsed rows are then all new ones
-                parser.submit(todo)
-                todo, stale = [], []
-                for chunk in parser.ready():
-                    absorb(chunk)
-            if len(batch) >= CHUNK * 4:
-                stats.cached += len(batch)
-                found(batch)
-                batch = []
-        if cache is not None:
-            cache.delete([*stale, *cached_rows])  # and the rows of files that are gone
-        stats.removed = len(cached_rows)
-        del cached_rows
+            cached(batch)
+            cache.delete(stale)  # changed and vanished files: what is parsed below is new
+            items = list(on_disk.items())
+            del on_disk
+            for start in range(0, len(items), CHUNK):
+                parser.submit(items[start : start + CHUNK], last=start + CHUNK >= len(items))
         if todo:
             parser.submit(todo, last=True)
         total = stats.files
-        stats.cached += len(batch)
-        found(batch)
         for chunk in parser.results():
             absorb(chunk)
     finally:

@@ -484,7 +484,7 @@ def test_a_damaged_detail_is_read_from_the_file(sample_copy: Path) -> None:
     path = sample_copy / "physics" / "how-is-projectile-motion-analyzed.md"
     summary = summary_from_bytes(path.read_bytes(), path, sample_copy)
     stored = decode_article(encode_article(summary), path, summary.relpath)
-    stored.__dict__["_detail"] = b"garbage"
+    stored.__dict__["_detail"] = (b"garbage", ())
     assert stored.front_matter == summary.front_matter
     assert stored.related == summary.related
 

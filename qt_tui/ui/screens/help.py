@@ -13,14 +13,22 @@ from textual.widgets import Static
 KEYS: list[tuple[str, str]] = [
     ("Tab / Shift+Tab", "next / previous pane"),
     ("↑ ↓  j k", "move in the tree, the list, the link lists; scroll the article"),
+    ("PgUp PgDn  g G", "page through the list, jump to its first / last row"),
     ("Enter", "open the article under the cursor, or follow the link under the cursor"),
     ("1 … 9", "follow related link N of the open article (from any pane)"),
     ("[  or  alt+←", "back to the previous article"),
     ("]  or  alt+→", "forward again"),
     ("/", "filter the article list as you type (Esc clears)"),
     ("o", "sort the list by title, date or id"),
+    ("s  or  ctrl+f", "full-text search; Enter opens a result"),
+    ("n / N", "next / previous search result"),
     ("m", "show / hide every front matter field of the open article"),
-    ("ctrl+p", "command palette: “Go to article…” by fuzzy title, and every command"),
+    ("e", "edit the open article's metadata (ctrl+s save, F2 diff, Esc cancel)"),
+    ("E", "open the file in $VISUAL / $EDITOR, reload it afterwards"),
+    ("u", "undo the last save of the open article"),
+    ("r", "refresh the open article's related entries from their targets"),
+    ("f", "apply the open article's safe fixes (stale or repeated related entries)"),
+    ("ctrl+p", "command palette: “Go to article…”, “Check folder” and every command"),
     ("?", "this help"),
     ("q", "quit"),
 ]
@@ -47,7 +55,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(
                 Text(
                     "Links that are not in this folder are shown but cannot be followed. "
-                    "Files that fail to load are listed under Problems in the tree.",
+                    "Problems in the tree lists files that fail to load and every check "
+                    "finding by code; the status line shows whether the folder is watched.",
                     style="dim",
                 )
             )
