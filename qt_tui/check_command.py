@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -12,9 +13,11 @@ from pathlib import Path
 from typing import IO, NoReturn
 
 from .model.article import Severity
+from .model.cache import IndexCache
 from .model.checks import CODES, FIXABLE, Checker, Finding, blocking
 from .model.editing import ConflictError, EditError, save_atomic
 from .model.form import PlannedEdit, plan_edit
+from .model.indexing import build_library
 from .model.library import Library
 
 EXIT_OK = 0
@@ -221,12 +224,25 @@ def _fix(root: Path, library: Library, select: set[str] | None, write: bool) -> 
             save_failed = True
             continue
         _emit(sys.stdout, f"fixed {edit.label}\n")
-    after = Library.load(root)
+    after = index_folder(root)
     remaining = Checker(after).check(select)
     _emit(sys.stderr, f"after fixing: {summary(remaining, len(after.articles()))}\n")
     if save_failed:
         return EXIT_USAGE
     return EXIT_PROBLEMS if blocking(remaining) else EXIT_OK
+
+
+def index_folder(root: Path) -> Library:
+    """The folder's index, through the same cache as the app (so a warm check is quick)."""
+    try:
+        cache: IndexCache | None = IndexCache.open(root)
+    except (OSError, sqlite3.Error):
+        cache = None  # an unwritable cache directory must not stop a check
+    try:
+        return build_library(root, cache=cache)
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 def run(argv: Sequence[str]) -> int:
@@ -238,7 +254,7 @@ def run(argv: Sequence[str]) -> int:
     if args.fix and args.format == "json":
         raise UsageError("--fix prints a diff; it cannot be combined with --format json")
     root = check_root(args.dir)
-    library = Library.load(root)
+    library = index_folder(root)
     if len(library) == 0:
         raise UsageError(f"no articles (*.md files) found in {args.dir}")
     if args.fix:

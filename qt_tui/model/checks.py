@@ -287,7 +287,7 @@ class Checker:
         for problem in article.problems:
             if problem.code != "bad-type":
                 out.append(self._passthrough(article, problem))
-        _fields(article, fm, add)
+        _fields(article, fm, add, self.lines(article) if article.partial else None)
         _types(fm, add)
         if article.id is not None and self.library.is_duplicate_id(article):
             others = [a.relpath for a in self.library.by_id(article.id) if a.key != article.key]
@@ -474,8 +474,14 @@ def _empty(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _fields(article: Article, fm: dict[str, Any], add: _Add) -> None:
+def _fields(article: Article, fm: dict[str, Any], add: _Add, lines: dict[str, int] | None) -> None:
+    """Required keys present and not empty. For an index summary (no answer held), the
+    answer's presence is read from the file's key lines instead."""
     for name in REQUIRED_FIELDS:
+        if name == "answer" and article.partial and lines is not None:
+            if "answer" not in lines:
+                add("missing-field", "answer is missing")
+            continue
         if name not in fm:
             note = ""
             if name == "answer" and article.answer.strip():
