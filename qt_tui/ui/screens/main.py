@@ -241,6 +241,9 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
             return
         if record:
             self.history.visit(key)
+        if self._follow_timer is not None:  # a pending cursor-follow must not undo this
+            self._follow_timer.stop()
+            self._follow_timer = None
         entry = TreeEntry("subject", article.subject)
         if self.entry != entry:
             self.tree.move_to(entry)
@@ -292,6 +295,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
     @on(ArticleList.ArticleHighlighted)
     def _article_highlighted(self, event: ArticleList.ArticleHighlighted) -> None:
         """Show the row under the cursor: at once when idle, coalesced while keys repeat."""
+        if event.key != self.article_list.highlighted_key:
+            return  # a stale message: the list was refilled or moved since it was sent
         self._pending_key = event.key
         now = time.monotonic()
         busy = now - self._last_follow < FOLLOW_INTERVAL
@@ -307,7 +312,9 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
     def _show_pending(self) -> None:
         self._follow_timer = None
         key = self._pending_key
-        if key is None or self.library is None or (article := self.library.get(key)) is None:
+        if key is None or key != self.article_list.highlighted_key:
+            return
+        if self.library is None or (article := self.library.get(key)) is None:
             return
         if not article.loaded:
             self.view.show_problem(article)
