@@ -106,13 +106,44 @@ async def interact(pilot, app: QtApp) -> dict[str, object]:
     }
 
 
+async def live_latency(root: Path, writes: int = 20) -> dict[str, object]:
+    """Seconds from rewriting the open article's file to the view showing the new title."""
+    target = next(iter(sorted(root.rglob("*.md"))))
+    app = QtApp(root, selected=target.resolve())
+    latencies = []
+    async with app.run_test(size=(160, 45)):
+        screen = app.main_screen
+        while app.watcher is None or screen.view.article_key is None:
+            await asyncio.sleep(0.01)
+        original = target.read_text(encoding="utf-8")
+        title = screen.library.get(screen.view.article_key).title
+        try:
+            for number in range(writes):
+                new_title = f"{title} (edit {number})"
+                started = time.perf_counter()
+                target.write_text(original.replace(title, new_title, 1), encoding="utf-8")
+                while screen.view.display_data is None or (
+                    screen.view.display_data.article.title != new_title
+                ):
+                    await asyncio.sleep(0.002)
+                latencies.append(time.perf_counter() - started)
+                await asyncio.sleep(0.3)  # separate writes, as a person saving would
+        finally:
+            target.write_text(original, encoding="utf-8")
+    return {"live_s": latencies}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("root", type=Path)
     parser.add_argument("--rebuild-cache", action="store_true")
     parser.add_argument("--interactions", action="store_true")
+    parser.add_argument("--live", action="store_true", help="measure write-to-view latency")
     args = parser.parse_args()
-    result = asyncio.run(measure(args.root, args.rebuild_cache, args.interactions))
+    if args.live:
+        result = asyncio.run(live_latency(args.root))
+    else:
+        result = asyncio.run(measure(args.root, args.rebuild_cache, args.interactions))
     print(json.dumps(result))
 
 
