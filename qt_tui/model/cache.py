@@ -25,7 +25,7 @@ from typing import Any
 import platformdirs
 
 from .article import Article, Problem, RelatedLink, Severity
-from .search import MARK_END, MARK_START, SearchHit, fts_query
+from .search import Query, SearchHit, make_snippet, parse_query
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 #: Bump whenever the tables or the summary encoding change: older caches are then rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 4
 
 #: (size, mtime_ns, inode): a cached row is valid while all three are unchanged.
 Stat = tuple[int, int, int]
@@ -59,8 +59,14 @@ CREATE VIRTUAL TABLE fts USING fts5(
     relpath UNINDEXED, title, subject, question, keywords, answer,
     tokenize = 'unicode61 remove_diacritics 2'
 );
+CREATE TABLE pending(
+    rowid INTEGER PRIMARY KEY, relpath, title, subject, question, keywords, answer
+);
 INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
 """
+
+#: Queries matching more files than this are ranked among their title (etc.) matches only.
+RANK_LIMIT = 5_000
 
 #: bm25 weights per fts column: relpath, title, subject, question, keywords, answer.
 _WEIGHTS = "0.0, 10.0, 2.0, 4.0, 3.0, 1.0"
@@ -74,10 +80,21 @@ def stat_key(size: int, mtime_ns: int, inode: int) -> Stat:
 # -- summary encoding -------------------------------------------------------------------------
 
 _DATE, _DATETIME, _TUPLE, _SET = "\x00d", "\x00t", "\x00T", "\x00S"
-_NEW = object.__new__
+_UNREAD: Any = object()  # SummaryArticle front matter not decoded yet
 _DATES = (datetime.date, datetime.datetime)
-_LINK_FIELDS = ("key", "number", "id", "title", "subject", "url")
-_LINK_KEYS = ["id", "title", "subject", "url"]
+_LINK_KEYS = ("id", "title", "subject", "url")
+#: Text fields the front matter usually repeats; stored once (see _encode_detail).
+_SHARED_FIELDS = (
+    "title",
+    "subject",
+    "author",
+    "url",
+    "file_name",
+    "question",
+    "seo_title",
+    "seo_description",
+    "seo_keywords",
+)
 
 
 def _plain(value: Any) -> bool:
@@ -133,36 +150,67 @@ def _decode(value: Any) -> Any:
 
 def _is_link(value: Any, link: RelatedLink) -> bool:
     """True when a related_articleN mapping is exactly what its RelatedLink holds."""
+    if type(value) is not dict or len(value) != 4 or tuple(value) != _LINK_KEYS:
+        return False
+    ident, title, subject, url = value.values()
     return (
-        type(value) is dict
-        and list(value) == _LINK_KEYS
-        and type(value["id"]) is type(link.id)
-        and value["id"] == link.id
-        and all(type(value[k]) is str and value[k] == getattr(link, k) for k in _LINK_KEYS[1:])
+        type(ident) is type(link.id)
+        and ident == link.id
+        and type(title) is str
+        and title == link.title
+        and type(subject) is str
+        and subject == link.subject
+        and type(url) is str
+        and url == link.url
     )
 
 
 def _encode_detail(article: Article) -> bytes:
     """The front matter of an article (decoded only when first used).
 
-    A related_articleN mapping that says just what its RelatedLink says is stored as its key
-    only (rebuilt from the link): that halves the size of a typical row.
+    What the article's own fields already hold is not stored twice: a related_articleN
+    mapping that says just what its RelatedLink says, and any text (top level or one level
+    down, like `seo.title`) equal to one of the text fields, are stored as references.
     """
     links = {link.key: link for link in article.related}
+    texts: dict[str, int] = {}
+    for number, name in enumerate(_SHARED_FIELDS):
+        texts.setdefault(getattr(article, name), number)
+    texts.pop("", None)
     front_matter = dict(article.front_matter)
-    linked = tuple(k for k, link in links.items() if _is_link(front_matter.get(k), link))
-    for key in linked:
-        front_matter[key] = None
-    special = tuple(k for k, v in front_matter.items() if type(v) in _DATES)
-    for key in special:  # usually just `date`
-        front_matter[key] = _encode(front_matter[key])
+    linked: list[str] = []
+    refs: list[tuple[str, Any, int]] = []
+    special: list[str] = []
+    for key, value in front_matter.items():
+        kind = type(value)
+        if kind is str:
+            if (index := texts.get(value)) is not None:
+                refs.append((key, None, index))
+                front_matter[key] = None
+        elif kind is dict:
+            if key in links and _is_link(value, links[key]):
+                linked.append(key)
+                front_matter[key] = None
+                continue
+            nested = None
+            for sub, item in value.items():
+                if type(item) is str and (index := texts.get(item)) is not None:
+                    nested = nested or dict(value)
+                    nested[sub] = None
+                    refs.append((key, sub, index))
+            if nested is not None:
+                front_matter[key] = nested
+        elif kind in _DATES:
+            special.append(key)  # usually just `date`
+            front_matter[key] = _encode(value)
     try:
-        return marshal.dumps((front_matter, special, linked))
+        return marshal.dumps((front_matter, tuple(special), tuple(linked), tuple(refs)))
     except ValueError:  # a date (or another value marshal lacks) deeper inside
-        keys = tuple(k for k, v in front_matter.items() if k not in special and not _plain(v))
-        for key in keys:
-            front_matter[key] = _encode(front_matter[key])
-        return marshal.dumps((front_matter, special + keys, linked))
+        for key, value in front_matter.items():
+            if key not in special and not _plain(value):
+                special.append(key)
+                front_matter[key] = _encode(value)
+        return marshal.dumps((front_matter, tuple(special), tuple(linked), tuple(refs)))
 
 
 def encode_article(article: Article) -> bytes:
@@ -194,23 +242,23 @@ def encode_article(article: Article) -> bytes:
     return marshal.dumps((head, _encode_detail(article)))
 
 
-def _link(values: tuple[Any, ...]) -> RelatedLink:
-    link: RelatedLink = _NEW(RelatedLink)  # frozen: fill its __dict__ like pickle does
-    link.__dict__.update(zip(_LINK_FIELDS, values, strict=True))
-    return link
-
-
-def _decode_detail(detail: bytes, links: tuple[RelatedLink, ...]) -> dict[str, Any]:
-    front_matter, special, linked = marshal.loads(detail)
+def _decode_detail(detail: bytes, shared: tuple[Any, ...]) -> dict[str, Any]:
+    """The front matter from :func:`_encode_detail`; `shared` is the text fields, then links."""
+    front_matter, special, linked, refs = marshal.loads(detail)
     if type(front_matter) is not dict:
         raise TypeError("detail")
     for key in special:
         front_matter[key] = _decode(front_matter[key])
     if linked:
-        by_key = {link.key: link for link in links}
+        by_key = {link.key: link for link in shared[-1]}
         for key in linked:
             link = by_key[key]
             front_matter[key] = {k: getattr(link, k) for k in _LINK_KEYS}
+    for key, sub, index in refs:
+        if sub is None:
+            front_matter[key] = shared[index]
+        else:
+            front_matter[key][sub] = shared[index]
     return front_matter
 
 
@@ -224,17 +272,27 @@ class SummaryArticle(Article):
     this is an ordinary Article. It compares equal to any Article with the same field values.
     """
 
-    def __getattr__(self, name: str) -> Any:
-        detail = self.__dict__.get("_detail") if name == "front_matter" else None
-        if detail is None:
-            raise AttributeError(name)
-        try:
-            front_matter = _decode_detail(*detail)
-        except (EOFError, ValueError, TypeError, KeyError, IndexError, OverflowError):
-            front_matter = self._reread()
-        self.__dict__["front_matter"] = front_matter
-        del self.__dict__["_detail"]
-        return front_matter
+    _fm: Any
+    _detail: tuple[bytes, tuple[Any, ...]] | None
+
+    @property
+    def front_matter(self) -> dict[str, Any]:
+        """The front matter (without the answer), decoded the first time it is asked for."""
+        front_matter = self._fm
+        if front_matter is _UNREAD:
+            detail = self._detail
+            try:
+                if detail is None:
+                    raise ValueError("no detail")
+                front_matter = _decode_detail(*detail)
+            except (EOFError, ValueError, TypeError, KeyError, IndexError, OverflowError):
+                front_matter = self._reread()
+            self._fm, self._detail = front_matter, None
+        return front_matter  # type: ignore[no-any-return]
+
+    @front_matter.setter
+    def front_matter(self, value: dict[str, Any]) -> None:
+        self._fm = value
 
     def _reread(self) -> dict[str, Any]:
         """The front matter from the file itself (a damaged cache row)."""
@@ -253,10 +311,14 @@ class SummaryArticle(Article):
     __hash__ = None  # type: ignore[assignment]
 
 
-def decode_article(blob: bytes, path: Path, relpath: str) -> Article:
+def decode_article(
+    blob: bytes, path: Path, relpath: str, strings: dict[str, str] | None = None
+) -> Article:
     """The article stored by :func:`encode_article` (a :class:`SummaryArticle`).
 
-    Raises ValueError when the bytes are not one.
+    `strings`, shared over a whole index, makes equal titles and urls one object (related
+    entries repeat their targets' titles and urls). Raises ValueError for bytes that are not
+    an article.
     """
     try:
         head, detail = marshal.loads(blob)
@@ -282,29 +344,49 @@ def decode_article(blob: bytes, path: Path, relpath: str) -> Article:
                 raise TypeError("text field")
         if type(detail) is not bytes:
             raise TypeError("detail")
-        links = [_link(values) for values in related]
-        article: SummaryArticle = _NEW(SummaryArticle)
-        article.__dict__.update(
-            path=path,
-            relpath=relpath,
-            id=ident,
-            title=title,
-            subject=subject,
-            date=None if ordinal is None else datetime.date.fromordinal(ordinal),
-            author=author,
-            url=url,
-            file_name=file_name,
-            question=question,
-            seo_title=seo_title,
-            seo_description=seo_description,
-            seo_keywords=seo_keywords,
-            answer=answer,
-            related=links,
-            problems=[Problem(c, m, Severity(s), line) for c, m, s, line in problems]
-            if problems
-            else [],
-            partial=partial is True,
-            _detail=(detail, tuple(links)),
+        if strings is not None:
+            title = strings.setdefault(title, title)
+            url = strings.setdefault(url, url)
+            links = [
+                RelatedLink(k, n, i, strings.setdefault(t, t), s, strings.setdefault(u, u))
+                for k, n, i, t, s, u in related
+            ]
+        else:
+            links = [RelatedLink(*values) for values in related]
+        article = SummaryArticle(
+            path,
+            relpath,
+            ident,
+            title,
+            subject,
+            None if ordinal is None else datetime.date.fromordinal(ordinal),
+            author,
+            url,
+            file_name,
+            question,
+            seo_title,
+            seo_description,
+            seo_keywords,
+            answer,
+            links,
+            _UNREAD,
+            [Problem(c, m, Severity(s), line) for c, m, s, line in problems] if problems else [],
+            partial is True,
+        )
+        article._detail = (
+            detail,
+            (
+                title,
+                subject,
+                author,
+                url,
+                file_name,
+                question,
+                seo_title,
+                seo_description,
+                seo_keywords,
+                tuple(links),
+            ),
         )
         return article
     except (EOFError, ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
@@ -312,6 +394,12 @@ def decode_article(blob: bytes, path: Path, relpath: str) -> Article:
 
 
 # -- the database -----------------------------------------------------------------------------
+
+
+def _busy(exc: sqlite3.DatabaseError) -> bool:
+    """True for "database is locked/busy": another process is using it, nothing is broken."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
 def _remove_files(path: Path) -> None:
@@ -342,6 +430,8 @@ class IndexCache:
         """Open (or create) the cache of `root`; `rebuild` starts from an empty one.
 
         A corrupt file, another schema version or another root's cache is deleted and rebuilt.
+        Raises sqlite3.Error or OSError when the cache cannot be used at all (a locked
+        database, an unwritable cache folder): run without one then (or use :meth:`in_memory`).
         """
         path = cls.location(root)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -350,7 +440,9 @@ class IndexCache:
         real = str(Path(root).resolve())
         try:
             return cls._connect(path, root, real)
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
+            if _busy(exc):
+                raise  # another qt-tui holds it: not damage, never delete it
             _remove_files(path)
             return cls._connect(path, root, real)
 
@@ -391,15 +483,24 @@ class IndexCache:
         row = self._conn.execute("SELECT max(rowid) FROM files").fetchone()
         return int(row[0] or 0)
 
+    def _failed(self, exc: sqlite3.DatabaseError) -> None:
+        """After an error: a busy database is left alone (this use goes without the cache),
+        anything else means damage, so the cache starts again empty."""
+        if not _busy(exc):
+            self._reset()
+
     def _reset(self) -> None:
         """Throw the damaged cache away and start an empty one in its place."""
-        real = str(Path(self.root).resolve())
         self._conn.close()
-        if self.path is None:
+        fresh = None
+        if self.path is not None:
+            try:
+                _remove_files(self.path)
+                fresh = IndexCache._connect(self.path, self.root, str(Path(self.root).resolve()))
+            except (OSError, sqlite3.Error):
+                self.path = None  # carry on with a temporary index
+        if fresh is None:
             fresh = IndexCache.in_memory(self.root)
-        else:
-            _remove_files(self.path)
-            fresh = IndexCache._connect(self.path, self.root, real)
         self._conn = fresh._conn
 
     # -- rows -------------------------------------------------------------------------------
@@ -416,8 +517,8 @@ class IndexCache:
                 return {
                     rel: ((size, mtime, inode), blob) for rel, size, mtime, inode, blob in cursor
                 }
-            except sqlite3.DatabaseError:
-                self._reset()
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
                 return {}
 
     def iter_rows(self) -> Iterator[tuple[str, Stat, bytes]]:
@@ -432,16 +533,16 @@ class IndexCache:
                 )
                 for rel, size, mtime, inode, blob in cursor:
                     yield rel, (size, mtime, inode), blob
-            except sqlite3.DatabaseError:
-                self._reset()
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
 
     def count(self) -> int:
         """How many files the cache holds."""
         with self._lock:
             try:
                 return int(self._conn.execute("SELECT count(*) FROM files").fetchone()[0])
-            except sqlite3.DatabaseError:
-                self._reset()
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
                 return 0
 
     def put(self, items: Iterable[tuple[Stat, Article, str]]) -> None:
@@ -449,21 +550,30 @@ class IndexCache:
         self.put_encoded([(stat, a, encode_article(a), text) for stat, a, text in items])
 
     def put_encoded(
-        self, items: Sequence[tuple[Stat, Article, bytes, str]], *, replace: bool = True
+        self,
+        items: Sequence[tuple[Stat, Article, bytes, str]],
+        *,
+        replace: bool = True,
+        defer: bool = False,
     ) -> None:
-        """Like :meth:`put` with summaries already encoded; `replace=False` for new paths only."""
+        """Like :meth:`put` with summaries already encoded; `replace=False` for new paths only.
+
+        `defer` stores the search text for :meth:`index_pending` instead of indexing it now.
+        """
         if not items:
             return
         with self._lock:
             try:
                 try:
-                    self._put(items, replace)
+                    self._put(items, replace, defer)
                 except sqlite3.IntegrityError:  # another process stored some of them first
-                    self._put(items, True)
-            except sqlite3.DatabaseError:
-                self._reset()
+                    self._put(items, True, defer)
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
 
-    def _put(self, items: Sequence[tuple[Stat, Article, bytes, str]], replace: bool) -> None:
+    def _put(
+        self, items: Sequence[tuple[Stat, Article, bytes, str]], replace: bool, defer: bool
+    ) -> None:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -479,7 +589,8 @@ class IndexCache:
                 ],
             )
             conn.executemany(
-                "INSERT INTO fts(rowid, relpath, title, subject, question, keywords, answer)"
+                f"INSERT INTO {'pending' if defer else 'fts'}"
+                "(rowid, relpath, title, subject, question, keywords, answer)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     (rowid, a.relpath, a.title, a.subject, a.question, a.seo_keywords, text)
@@ -493,9 +604,11 @@ class IndexCache:
 
     def _delete(self, keys: list[tuple[str]]) -> None:
         conn = self._conn
-        conn.executemany(
-            "DELETE FROM fts WHERE rowid = (SELECT rowid FROM files WHERE relpath = ?)", keys
-        )
+        for table in ("fts", "pending"):
+            conn.executemany(
+                f"DELETE FROM {table} WHERE rowid = (SELECT rowid FROM files WHERE relpath = ?)",
+                keys,
+            )
         conn.executemany("DELETE FROM files WHERE relpath = ?", keys)
 
     def delete(self, relpaths: Iterable[str]) -> None:
@@ -512,35 +625,116 @@ class IndexCache:
                     self._conn.execute("ROLLBACK")
                     raise
                 self._conn.execute("COMMIT")
-            except sqlite3.DatabaseError:
-                self._reset()
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
+
+    def pending(self) -> int:
+        """How many files' search text waits for :meth:`index_pending`."""
+        with self._lock:
+            try:
+                return int(self._conn.execute("SELECT count(*) FROM pending").fetchone()[0])
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
+                return 0
+
+    def index_pending(self, batch: int = 2000, limit: int | None = None) -> int:
+        """Move deferred search text into the search index, `batch` files per transaction.
+
+        Safe to run in a background thread while the app searches and saves (each batch
+        takes the lock briefly). Stops after about `limit` files; returns how many are left.
+        """
+        done = 0
+        while limit is None or done < limit:
+            with self._lock:
+                try:
+                    conn = self._conn
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        moved = conn.execute(
+                            "INSERT INTO fts(rowid, relpath, title, subject, question, keywords,"
+                            " answer) SELECT * FROM pending ORDER BY rowid LIMIT ?",
+                            (batch,),
+                        ).rowcount
+                        conn.execute(
+                            "DELETE FROM pending WHERE rowid IN"
+                            " (SELECT rowid FROM pending ORDER BY rowid LIMIT ?)",
+                            (batch,),
+                        )
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
+                except sqlite3.DatabaseError as exc:
+                    self._failed(exc)
+                    return 0
+            if moved <= 0:
+                return 0
+            done += moved
+        return self.pending()
 
     # -- search -----------------------------------------------------------------------------
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
         """Best matches for what the user typed (any text is safe), best first.
 
-        Titles weigh most, then question, keywords, subject and answer. Snippets come from
-        the answer, with matches between :data:`MARK_START` and :data:`MARK_END`.
+        Ranked by bm25 with titles weighing most, then question, keywords, subject, answer.
+        Ranking costs time per match, so a query matching more than :data:`RANK_LIMIT` files
+        (a near-stopword, or a short prefix) is ranked among its title, question, keyword and
+        subject matches only (whole words), then filled up unranked. Snippets come from the
+        answer, matches between :data:`MARK_START` and :data:`MARK_END`.
         """
-        match = fts_query(query)
-        if match is None:
+        parsed = parse_query(query)
+        if parsed is None or limit <= 0:
             return []
-        sql = (
-            "SELECT relpath, title, subject, snippet(fts, 5, ?, ?, '…', 12),"
-            f" bm25(fts, {_WEIGHTS}) AS score FROM fts WHERE fts MATCH ?"
-            " ORDER BY score LIMIT ?"
-        )
         with self._lock:
             try:
-                rows = self._conn.execute(sql, (MARK_START, MARK_END, match, limit)).fetchall()
+                return self._search(parsed, limit)
             except sqlite3.OperationalError:
                 return []  # e.g. a query term FTS5 cannot use; never the user's problem
-            except sqlite3.DatabaseError:
-                self._reset()
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
                 return []
+
+    def _search(self, query: Query, limit: int) -> list[SearchHit]:
+        conn = self._conn
+
+        def count(expression: str) -> int:
+            sql = "SELECT count(*) FROM fts WHERE fts MATCH ?"
+            return int(conn.execute(sql, (expression,)).fetchone()[0])
+
+        def ranked(expression: str) -> list[tuple[int, float]]:
+            sql = (
+                f"SELECT rowid, bm25(fts, {_WEIGHTS}) AS score FROM fts WHERE fts MATCH ?"
+                " ORDER BY score LIMIT ?"
+            )
+            return conn.execute(sql, (expression, limit)).fetchall()
+
+        def unranked(expression: str, n: int) -> list[tuple[int, float]]:
+            sql = "SELECT rowid, 0.0 FROM fts WHERE fts MATCH ? LIMIT ?"
+            return conn.execute(sql, (expression, n)).fetchall()
+
+        total = count(query.fts)
+        if total == 0:
+            return []
+        if total <= RANK_LIMIT:
+            top = ranked(query.fts)
+        else:
+            focused = f"{{title question keywords subject}} : ({query.exact})"
+            found = count(focused)
+            top = ranked(focused) if found <= RANK_LIMIT else unranked(focused, limit)
+            if len(top) < limit:
+                taken = {rowid for rowid, _ in top}
+                more = unranked(query.fts, limit + len(top))
+                top += [row for row in more if row[0] not in taken][: limit - len(top)]
+        order = {rowid: (position, score) for position, (rowid, score) in enumerate(top)}
+        rows = conn.execute(
+            "SELECT rowid, relpath, title, subject, answer FROM fts"
+            f" WHERE rowid IN ({', '.join('?' * len(order))})",
+            tuple(order),
+        ).fetchall()
+        rows.sort(key=lambda row: order[row[0]][0])
         return [
-            SearchHit(rel, title, subject, " ".join(snippet.split()), score)
-            for rel, title, subject, snippet, score in rows
+            SearchHit(rel, title, subject, make_snippet(answer, query), order[rowid][1])
+            for rowid, rel, title, subject, answer in rows
         ]
 
     def close(self) -> None:

@@ -57,11 +57,15 @@ CHUNK = 500
 
 _FAIL: Any = object()  # "the fast parser cannot say": fall back to the full loader
 _GONE: Any = object()
-#: One line or entry of plain front matter: an entry (indent, key, then a block scalar header and
-#: its lines, or a one-line value, or nothing), a blank line, or anything else (junk).
+#: One line or entry of plain front matter: an entry (indent, key, then a one-line `>-` block,
+#: another block scalar, a plain word-ish string, an integer, any other one-line value, or
+#: nothing), a blank line, or anything else (junk).
 _ENTRIES = re.compile(
     r"(?P<indent>[ ]*)(?P<key>[A-Za-z_][A-Za-z0-9_]*):"
-    r"(?:[ ]+(?P<head>[>|]-?)[ ]*\n(?P<block>(?:(?P=indent)[ ]+[^ \n][^\n]*\n)*)"
+    r"(?:[ ]+>-[ ]*\n(?P=indent)[ ]+(?P<line>[^ \t\n][^\n]*)\n(?!(?P=indent)[ ]+[^ \n])"
+    r"|[ ]+(?P<head>[>|]-?)[ ]*\n(?P<block>(?:(?P=indent)[ ]+[^ \n][^\n]*\n)*)"
+    r"|[ ]+(?P<word>[A-Za-z/](?:[^\n:#\t]*[^\n:#\t ])?)[ ]*\n"
+    r"|[ ]+(?P<int>-?(?:0|[1-9][0-9]*))[ ]*\n"
     r"|[ ]+(?P<raw>[^\n]*)\n"
     r"|[ ]*\n)"
     r"|[ ]*\n"
@@ -204,17 +208,29 @@ def _fast_front_matter(fm: str) -> tuple[dict[str, Any], str]:
     data: dict[str, Any] = {}
     nested: dict[str, Any] | None = None
     nested_key = nested_indent = ""
-    seen: dict[str, str] = {}
+    seen: dict[str, str] = {}  # title == article_title == question: one object
+    intern = sys.intern
     value: Any
-    for indent, key, head, block, raw, junk in _ENTRIES.findall(rest):
+    for indent, key, line, head, block, word, number, raw, junk in _ENTRIES.findall(rest):
         if not key:
             if junk:
                 raise ValueError("not a plain entry")
             continue
         if key in _SPECIAL_WORDS:
             raise ValueError("special key")
-        if head:
+        if line:
+            value = seen.setdefault(line, line) if len(line) > 32 else line
+        elif word:
+            if word in _SPECIAL_WORDS:
+                value = _BOOL.get(word)
+            else:
+                value = intern(word) if len(word) <= 32 else word
+        elif number:
+            value = int(number)
+        elif head:
             value = _block_text(head, block, strict=True)
+            if len(value) > 32:
+                value = seen.setdefault(value, value)
         elif raw:
             if raw[-1] == " ":
                 raw = raw.rstrip(" ")
@@ -229,7 +245,7 @@ def _fast_front_matter(fm: str) -> tuple[dict[str, Any], str]:
             if nested is None or (nested_indent and indent != nested_indent):
                 raise ValueError("indentation")
             nested_indent = indent
-            nested[sys.intern(key)] = value
+            nested[intern(key)] = value
             continue
         if nested is not None and not nested:
             data[nested_key] = None  # `key:` with nothing under it
@@ -237,9 +253,7 @@ def _fast_front_matter(fm: str) -> tuple[dict[str, Any], str]:
             nested, nested_key, nested_indent = value, key, ""
         else:
             nested = None
-            if head and len(value) > 32:
-                value = seen.setdefault(value, value)  # title == article_title == question
-        data[sys.intern(key)] = value
+        data[intern(key)] = value
     if nested is not None and not nested:
         data[nested_key] = None
     return data, answer
@@ -327,17 +341,17 @@ def summary_from_bytes(data: bytes, path: Path, root: Path) -> Article:
 
 # -- plain text for search --------------------------------------------------------------------
 
-#: Markdown and LaTeX punctuation become spaces; the snippet markers become plain quotes.
-_MARKUP = str.maketrans(dict.fromkeys("*_`#|>~$^{}[]=<\\", " ") | {"«": '"', "»": '"'})
-
 
 def plain_text(raw_answer: str) -> str:
-    """A rough plain text of a raw answer for the search index (never displayed as content).
+    """The text of a raw answer for the search index (never displayed as content).
 
-    `\\n` escapes and Markdown/LaTeX punctuation become spaces (so `\\nabla` loses its `n`:
-    this only feeds word search and snippets).
+    `\\n` escapes become spaces (so `\\nabla` loses its `n`: this only feeds word search);
+    Markdown and LaTeX punctuation stay, the tokenizer skips it and snippets drop it.
     """
-    return raw_answer.replace("\\n", " ").translate(_MARKUP)
+    text = raw_answer.replace("\\n", " ")
+    if "«" in text or "»" in text:  # the snippet markers
+        text = text.replace("«", '"').replace("»", '"')
+    return text
 
 
 # -- scanning ---------------------------------------------------------------------------------
@@ -418,14 +432,28 @@ class _Paths:
 Parsed = tuple[str, Stat | None, bytes, str, bool]
 
 
+def _read(path: str, size: int) -> bytes:
+    """A file's bytes; `size` (from the scan) saves Python's buffered-file machinery."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(handle, size + 1)
+        if len(data) > size:  # it grew since the scan
+            parts = [data]
+            while part := os.read(handle, 1 << 16):
+                parts.append(part)
+            data = b"".join(parts)
+    finally:
+        os.close(handle)
+    return data
+
+
 def _parse_one(
     root: Path, relpath: str, stat: Stat | None, path: Path, want_text: bool = True
 ) -> Parsed:
     try:
         if stat is None or stat[0] > MAX_FILE_BYTES:
             raise OSError
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = _read(os.fspath(path), stat[0])
         if len(data) > MAX_FILE_BYTES:
             raise OSError
     except OSError:
@@ -531,6 +559,7 @@ def build_library(
     workers: int | None = None,
     progress: Callable[[int, int | None], None] | None = None,
     batch_sink: Callable[[list[Article]], None] | None = None,
+    defer_search: bool = False,
 ) -> IndexedLibrary:
     """Index every content file under `root`: cached summaries where still valid, the rest parsed.
 
@@ -540,11 +569,16 @@ def build_library(
     (search text too), rows of vanished files are dropped. Loaded articles are summaries
     (`partial=True`); files that failed are whole, with their problems. What was done is in
     the result's `index_stats`.
+
+    `defer_search` leaves the search text of parsed files in the cache for
+    `cache.index_pending()` (e.g. in a background thread): indexing it is about a third of a
+    cold build with a cache.
     """
+    root = Path(root)
     collecting = gc.isenabled()
     gc.disable()  # millions of new objects, none cyclic: collections would only slow this down
     try:
-        return _build(root, cache, workers, progress, batch_sink)
+        return _build(root, cache, workers, progress, batch_sink, defer_search)
     finally:
         if collecting:
             gc.enable()
@@ -556,12 +590,14 @@ def _build(
     workers: int | None,
     progress: Callable[[int, int | None], None] | None,
     batch_sink: Callable[[list[Article]], None] | None,
+    defer_search: bool,
 ) -> IndexedLibrary:
     started = time.perf_counter()
     library = IndexedLibrary(root)
     stats = library.index_stats
     stats.workers = workers if workers is not None else (os.cpu_count() or 1)
     make_path = _Paths(root)
+    strings: dict[str, str] = {}  # one object for equal titles and urls
     parser = _Parser(root, stats.workers, want_text=cache is not None)
     add = library.add
     total: int | None = None
@@ -573,7 +609,9 @@ def _build(
             progress(stats.cached + stats.parsed, total)
 
     def absorb(chunk: list[Parsed]) -> None:
-        articles = [decode_article(blob, make_path(rel), rel) for rel, _, blob, _, _ in chunk]
+        articles = [
+            decode_article(blob, make_path(rel), rel, strings) for rel, _, blob, _, _ in chunk
+        ]
         for article in articles:
             add(article)
         if cache is not None:
@@ -581,6 +619,7 @@ def _build(
             cache.put_encoded(
                 [(st, a, blob, text) for (_, st, blob, text, ok), a in rows if ok and st],
                 replace=False,
+                defer=defer_search,
             )
         stats.parsed += len(chunk)
         found(articles)
@@ -610,7 +649,7 @@ def _build(
                 stat = on_disk.get(relpath, _GONE)
                 if stat == cached_stat:
                     try:
-                        article = decode_article(blob, make_path(relpath), relpath)
+                        article = decode_article(blob, make_path(relpath), relpath, strings)
                     except ValueError:
                         pass
                     else:

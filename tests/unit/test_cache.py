@@ -10,7 +10,15 @@ import pytest
 
 from qt_tui.model.cache import SCHEMA_VERSION, IndexCache
 from qt_tui.model.indexing import IndexedLibrary, build_library, update_paths
-from qt_tui.model.search import MARK_END, MARK_START, fts_query, split_marked
+from qt_tui.model.library import Library
+from qt_tui.model.search import (
+    MARK_END,
+    MARK_START,
+    fts_query,
+    make_snippet,
+    parse_query,
+    split_marked,
+)
 
 NEWTON = "physics/what-is-newtons-second-law-of-motion.md"
 STACK = "computer-science/what-is-the-difference-between-a-stack-and-a-queue.md"
@@ -257,8 +265,19 @@ def test_search_with_the_file_cache(sample_copy: Path) -> None:
 def test_fts_query_quotes_every_word() -> None:
     assert fts_query("hello wor") == '"hello" "wor"*'
     assert fts_query("hello wor ") == '"hello" "wor"'
-    assert fts_query('a "b" AND c*') == '"a" "b" "AND" "c"'
+    assert fts_query("hello wo") == '"hello" "wo"'  # too short to expand
+    assert fts_query('a "b" AND c*') == '"a" "b" "and" "c"'
+    assert fts_query("Ärger snake_case") == '"arger" "snake" "case"*'
     assert fts_query(" ?! ") is None
+
+
+def test_snippet_marks_words_around_the_first_match() -> None:
+    query = parse_query("energ")
+    assert query is not None
+    text = " ".join(f"w{n}" for n in range(30)) + " Énergie and ENERGY here " + "x " * 20
+    snippet = make_snippet(text, query, words=8)
+    assert snippet == "… w27 w28 w29 «Énergie» and «ENERGY» here x …"
+    assert make_snippet("nothing to see", query) == "nothing to see"
 
 
 def test_split_marked() -> None:
@@ -268,3 +287,31 @@ def test_split_marked() -> None:
         (" c", False),
     ]
     assert split_marked(f"x {MARK_START}y") == [(f"x {MARK_START}y", False)]
+
+
+def test_deferred_search_text_is_indexed_later(sample_copy: Path) -> None:
+    with IndexCache.open(sample_copy) as cache:
+        library = build_library(sample_copy, cache=cache, workers=1, defer_search=True)
+        assert cache.pending() == len(library) > 0
+        assert cache.search("photosynthesis") == []
+        (sample_copy / NEWTON).unlink()
+        update_paths(library, cache, [], [sample_copy / NEWTON])
+        assert cache.index_pending(batch=5, limit=10) == len(library) - 10
+        assert cache.index_pending() == 0 and cache.pending() == 0
+        assert cache.search("photosynthesis")[0].relpath.startswith("biology/")
+        assert all(hit.relpath != NEWTON for hit in cache.search("Newton"))
+
+
+def test_cache_damaged_while_open_starts_again_without_errors(sample_copy: Path) -> None:
+    with IndexCache.open(sample_copy) as cache:
+        build_library(sample_copy, cache=cache, workers=1)
+        cache._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with open(IndexCache.location(sample_copy), "r+b") as db:
+            db.write(b"garbage!" * 4096)
+        cache._conn.execute("PRAGMA cache_size = 0")  # so SQLite reads the file again
+        assert isinstance(cache.search("photosynthesis"), list)
+        library = build_library(sample_copy, cache=cache, workers=1)
+        assert len(library) == len(Library.load(sample_copy))
+        library = build_library(sample_copy, cache=cache, workers=1)
+        assert counts(library) == (len(library), 0, 0)
+        assert cache.search("photosynthesis")
