@@ -74,6 +74,8 @@ class Article:
     @property
     def loaded(self) -> bool:
         """False when the file could not be read as an article at all."""
+        if not self.problems:
+            return True
         return not any(p.severity is Severity.ERROR for p in self.problems)
 
     @property

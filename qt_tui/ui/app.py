@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -73,6 +74,7 @@ class QtApp(App[None]):
         self._partial = Library(root)
         self._partial_dirty = False
         self._loading = True
+        self._show_while_indexing = True
         self._progress: tuple[int, int | None] = (0, None)
         self._last_partial = 0.0
 
@@ -99,6 +101,10 @@ class QtApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def _load(self) -> Library:
         self.index = self._open_index()
+        if self.index.count() > 0:
+            # a warm start: the finished index is seconds away, so browsing a partial copy
+            # (built again on the UI thread) would only slow it down
+            self._show_while_indexing = False
         return build_library(
             self.root,
             cache=self.index,
@@ -115,7 +121,7 @@ class QtApp(App[None]):
         self.main_screen.set_progress(message.done, message.total)
 
     def on_qt_app_articles_found(self, message: ArticlesFound) -> None:
-        if not self._loading:
+        if not self._loading or not self._show_while_indexing:
             return
         for article in message.articles:
             self._partial.add(article)
@@ -142,6 +148,7 @@ class QtApp(App[None]):
         if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, Library):
             library = event.worker.result
             self._loading = False
+            gc.freeze()  # the index is long-lived: keep the collector from rescanning it
             self.main_screen.set_progress(None, None)
             self.main_screen.index_cache = self.index
             self.main_screen.checks_enabled = True
