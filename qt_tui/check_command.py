@@ -10,8 +10,9 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO
 
+from .cli_support import OneLineParser, UsageError
 from .model.article import Severity
 from .model.cache import IndexCache
 from .model.checks import CODES, FIXABLE, Checker, Finding, blocking
@@ -52,20 +53,9 @@ those that remain), 2 usage error, unreadable folder, or a fix could not be save
 """
 
 
-class UsageError(Exception):
-    """A problem with the command line or the folder named on it (exit status 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are raised, so they can be shown as one line."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see 'qt-tui check --help')")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `qt-tui check`."""
-    parser = _Parser(
+    parser = OneLineParser(
         prog="qt-tui check",
         description=DESCRIPTION,
         epilog=EPILOG,

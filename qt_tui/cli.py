@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, check_command, set_command
+from .cli_support import UsageError
 from .model.loading import discover
 
 EXIT_USAGE = 2
@@ -54,10 +55,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"qt-tui {__version__}")
     return parser
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for, shown as one line."""
 
 
 def resolve_target(raw: str) -> tuple[Path, Path | None]:

@@ -7,8 +7,9 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any
 
+from .cli_support import OneLineParser, UsageError
 from .model import yamlquote as yq
 from .model.editing import (
     DELETE,
@@ -53,20 +54,9 @@ exit status: 0 done (or nothing to change), 1 a value or key path cannot be writ
 TITLE_MIRRORS = ("article_title", "question")
 
 
-class UsageError(Exception):
-    """A problem with the command line or the file named on it (exit status 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are raised, so they can be shown as one line."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see 'qt-tui set --help')")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `qt-tui set`."""
-    parser = _Parser(
+    parser = OneLineParser(
         prog="qt-tui set",
         description=DESCRIPTION,
         epilog=EPILOG,
