@@ -110,7 +110,23 @@ class QtApp(App[None]):
             cache=self.index,
             progress=lambda done, total: self.post_message(self.LoadProgress(done, total)),
             batch_sink=lambda articles: self.post_message(self.ArticlesFound(articles)),
+            defer_search=True,  # list everything first; the search index fills in after
         )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="search-index")
+    def _fill_search_index(self) -> None:
+        index = self.index
+        if index is None:
+            return
+        left = index.index_pending(limit=5_000)
+        while left:
+            self.call_from_thread(self._set_search_state, f"search index: {left:,} files to go")
+            left = index.index_pending(limit=5_000)
+        self.call_from_thread(self._set_search_state, "")
+
+    def _set_search_state(self, state: str) -> None:
+        self.main_screen.search_state = state
+        self.main_screen.refresh_status()
 
     def on_qt_app_load_progress(self, message: LoadProgress) -> None:
         if not self._loading:
@@ -154,6 +170,7 @@ class QtApp(App[None]):
             self.main_screen.checks_enabled = True
             if self.index is not None:
                 self.main_screen.searcher = self.index.search
+            self._fill_search_index()
             select = library.find_path(self.selected) if self.selected else None
             self.main_screen.set_library(library, select=select.key if select else None)
             if self.watch:

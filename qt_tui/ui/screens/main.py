@@ -72,6 +72,7 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         self.index_cache: IndexCache | None = None
         self.checks_enabled = False
         self.checks_requested = False
+        self.search_state = ""
         self._pending_key: str | None = None
         self._follow_timer: Timer | None = None
         self._last_follow = 0.0
@@ -183,6 +184,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         subjects = len(library.subjects())
         note = f" · {failed} file(s) with problems" if failed else ""
         watch = f" · {self.watch_state}" if self.watch_state else ""
+        if self.search_state:
+            watch += f" · {self.search_state}"
         self.set_status(f"{loaded:,} articles in {subjects} subjects{note} · {library.root}{watch}")
 
     def reload_paths(self, paths: list[Path], deleted: list[Path] | None = None) -> None:
