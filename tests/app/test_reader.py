@@ -259,3 +259,21 @@ async def test_huge_answer_is_bounded_and_the_app_stays_usable(tmp_path: Path) -
         screen.article_list.options.focus()
         await pilot.press("down")
         await wait_until(pilot, lambda: screen.view.article_key == "s/small.md")
+
+
+async def test_tab_moves_between_panes() -> None:
+    app = QtApp(SAMPLE, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        screen.tree.focus()
+        await pilot.pause()
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: app.focused is screen.article_list.options)
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: app.focused is screen.view)
+        await pilot.press("shift+tab")
+        await wait_until(pilot, lambda: app.focused is screen.article_list.options)
+        # Down now moves the list, not the tree
+        before = screen.view.article_key
+        await pilot.press("down")
+        await wait_until(pilot, lambda: screen.view.article_key != before)

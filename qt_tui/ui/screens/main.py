@@ -42,8 +42,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
     """Subject tree | article list | article view, with a status line and the footer."""
 
     BINDINGS = [
-        Binding("tab", "focus_next", "Next pane", show=False),
-        Binding("shift+tab", "focus_previous", "Previous pane", show=False),
+        Binding("tab", "app.focus_next", "Next pane", show=False),
+        Binding("shift+tab", "app.focus_previous", "Previous pane", show=False),
         Binding("alt+left", "back", "Back", show=False),
         Binding("alt+right", "forward", "Forward", show=False),
         Binding("left_square_bracket", "back", "Back"),
