@@ -277,3 +277,16 @@ async def test_tab_moves_between_panes() -> None:
         before = screen.view.article_key
         await pilot.press("down")
         await wait_until(pilot, lambda: screen.view.article_key != before)
+
+
+async def test_m_shows_every_front_matter_key_from_any_pane() -> None:
+    app = QtApp(SAMPLE, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        panel = screen.view.query_one("#view-front-matter")
+        assert not panel.display
+        await pilot.press("m")
+        await wait_until(pilot, lambda: panel.display)
+        text = str(panel.render())
+        for key in ("_schema:", "date_format:", "post_on_text:", "score:", "page_keywords:"):
+            assert key in text

@@ -52,6 +52,7 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         *EDIT_BINDINGS,
         *CHECK_BINDINGS,
         Binding("ctrl+f,s", "search", "Search"),
+        Binding("m", "front_matter", "Front matter", show=False),
         Binding("n", "next_result(1)", "Next result", show=False),
         Binding("N", "next_result(-1)", "Previous result", show=False),
     ]
@@ -379,6 +380,10 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
             self.open_article(key)
 
         self.app.push_screen(SearchScreen(remember, self.search_query), chosen)
+
+    def action_front_matter(self) -> None:
+        """Show or hide every front matter field of the open article (from any pane)."""
+        self.view.action_toggle_front_matter()
 
     def action_next_result(self, step: int) -> None:
         """Open the next (or previous) search result."""

@@ -71,7 +71,6 @@ class ArticleView(VerticalScroll):
     """Shows one article, or why a file failed to load."""
 
     BINDINGS = [
-        Binding("m", "toggle_front_matter", "Front matter"),
         Binding("j", "scroll_down", "Scroll down", show=False),
         Binding("k", "scroll_up", "Scroll up", show=False),
     ]
