@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -412,14 +411,12 @@ def test_hostile_files_are_reported_without_hanging(tmp_path: Path) -> None:
     (tmp_path / "physics").mkdir(exist_ok=True)
     (tmp_path / C.rel).write_text(huge, encoding="utf-8")
     assert (tmp_path / C.rel).stat().st_size > 5_000_000
-    started = time.monotonic()
-    result = subprocess.run(
+    result = subprocess.run(  # the timeout turns a hang into a failure
         [sys.executable, "-m", "qt_tui", "check", str(tmp_path), "--format", "json"],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert time.monotonic() - started < 60
     assert result.returncode == EXIT_PROBLEMS, result.stderr
     report = json.loads(result.stdout)
     errors = {p["path"]: p for p in report["problems"] if p["code"] == "parse-error"}

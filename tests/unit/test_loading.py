@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -134,9 +133,7 @@ def test_alias_bomb_is_rejected_quickly(tmp_path: Path) -> None:
         refs = ",".join([f"*a{level - 1}"] * 9)
         lines.append(f"a{level}: &a{level} [{refs}]")
     lines.append("---")
-    started = time.perf_counter()
-    article = load(tmp_path, "\n".join(lines).encode(), "bad/bomb.md")
-    assert time.perf_counter() - started < 5  # a sanity bound, not a speed target
+    article = load(tmp_path, "\n".join(lines).encode(), "bad/bomb.md")  # returns, no hang
     assert not article.loaded
     assert "alias" in article.problems[0].describe()
 
