@@ -75,6 +75,8 @@ class Library:
         # are found from its id, url and stem, then checked with resolve() (no global rebuild)
         self._linkers: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._rendered: OrderedDict[str, RenderedAnswer] = OrderedDict()
+        #: Bumped on every add or remove, so views can tell whether cached lists are current.
+        self.version = 0
 
     # -- building ---------------------------------------------------------------------------
     @classmethod
@@ -90,6 +92,7 @@ class Library:
     def add(self, article: Article) -> None:
         """Add or replace an article (by its relative path)."""
         self.remove(article.key)
+        self.version += 1
         key = article.key
         self._articles[key] = article
         if not article.loaded:
@@ -108,6 +111,7 @@ class Library:
         article = self._articles.pop(key, None)
         if article is None:
             return None
+        self.version += 1
         if article.loaded:
             for handle in _link_handles(article):
                 linkers = self._linkers.get(handle)

@@ -233,7 +233,10 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         if keep is None:
             keep = entry.name if entry.kind == "problem" else self.view.article_key
         deleted = self.view.article_key in self.deleted_keys
-        self.article_list.show(heading, articles, keep=keep, fallback_first=not deleted)
+        version = (id(self.library), self.library.version) if entry.kind != "code" else None
+        self.article_list.show(
+            heading, articles, keep=keep, fallback_first=not deleted, version=version
+        )
 
     # -- opening articles -------------------------------------------------------------------
     def open_article(self, key: str, record: bool = True, keep_scroll: bool = False) -> None:

@@ -49,6 +49,10 @@ class ArticleList(Vertical):
         self._shown: list[Article] = []
         self._heading = "Articles"
         self.sort_by = "title"
+        self._version: object = None
+        self._sorted: dict[
+            tuple[str, str, object], tuple[list[Article], list[tuple[str, str]]]
+        ] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="list-heading")
@@ -78,21 +82,33 @@ class ArticleList(Vertical):
         articles: list[Article],
         keep: str | None = None,
         fallback_first: bool = True,
+        version: object = None,
     ) -> None:
         """Replace the rows; keep the cursor on `keep` (or the current row) when listed.
 
         When that row is gone the cursor goes to the first row, unless `fallback_first` is
         False (the open article was deleted: leave it on screen until the user moves).
+        `version` identifies this list's content (e.g. the library's version): the sorted rows
+        of a recent (heading, version) are reused instead of sorting tens of thousands again.
         """
         self._heading = heading
         self._articles = articles
+        self._version = version
         self._refresh_rows(keep if keep is not None else self.highlighted_key, fallback_first)
 
     def _refresh_rows(self, keep: str | None, fallback_first: bool = True) -> None:
         query = self.filter_input.value
-        self._shown = sort_articles(filter_articles(self._articles, query), self.sort_by)
+        cache_key = (self._heading, self.sort_by, self._version)
+        cached = self._sorted.get(cache_key) if self._version is not None and not query else None
+        if cached is None:
+            shown = sort_articles(filter_articles(self._articles, query), self.sort_by)
+            cached = (shown, [(a.key, self._row(a)) for a in shown])
+            if self._version is not None and not query:
+                self._sorted[cache_key] = cached
+                while len(self._sorted) > 6:
+                    del self._sorted[next(iter(self._sorted))]
+        self._shown, rows = cached
         options = self.options
-        rows = [(a.key, self._row(a)) for a in self._shown]
         options.set_rows(rows, highlight_key=keep, fallback="first" if fallback_first else "none")
         self._update_heading()
 
