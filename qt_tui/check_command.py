@@ -10,9 +10,8 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
 
-from .cli_support import OneLineParser, UsageError
+from .cli_support import OneLineParser, UsageError, emit, run_guarded
 from .model.article import Severity
 from .model.cache import IndexCache
 from .model.checks import CODES, FIXABLE, Checker, Finding, blocking
@@ -20,6 +19,7 @@ from .model.editing import ConflictError, EditError, save_atomic
 from .model.form import PlannedEdit, plan_edit
 from .model.indexing import build_library
 from .model.library import Library
+from .model.text import one_line
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -80,20 +80,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _emit(stream: IO[str], text: str) -> None:
-    """Write `text`, escaping what the stream's encoding cannot hold instead of failing."""
-    try:
-        stream.write(text)
-    except UnicodeEncodeError:
-        encoding = getattr(stream, "encoding", None) or "utf-8"
-        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
-    stream.flush()
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def parse_select(values: Sequence[str]) -> set[str] | None:
     """`--select` values -> the set of codes, or None for all; unknown codes are a UsageError."""
     if not values:
@@ -146,7 +132,7 @@ def format_text(findings: Sequence[Finding], articles: int) -> str:
     lines = []
     for f in findings:
         where = f"{f.path}:{f.line}:" if f.line is not None else f"{f.path}:"
-        lines.append(f"{where} {f.severity} {f.code} {_one_line(f.message)}")
+        lines.append(f"{where} {f.severity} {f.code} {one_line(f.message)}")
     lines.append(summary(findings, articles))
     return "\n".join(lines) + "\n"
 
@@ -182,7 +168,7 @@ def plan_fixes(library: Library, codes: frozenset[str]) -> tuple[list[PlannedEdi
         try:
             edit = plan_edit(article.path, article.relpath, changes)
         except (EditError, OSError) as exc:
-            failures.append(f"cannot fix {article.relpath}: {_one_line(str(exc))}")
+            failures.append(f"cannot fix {article.relpath}: {one_line(str(exc))}")
             continue
         if edit.after != edit.before:
             edits.append(edit)
@@ -192,31 +178,31 @@ def plan_fixes(library: Library, codes: frozenset[str]) -> tuple[list[PlannedEdi
 def _fix(root: Path, library: Library, select: set[str] | None, write: bool) -> int:
     edits, failures = plan_fixes(library, fix_codes(select))
     for edit in edits:
-        _emit(sys.stdout, edit.diff())
+        emit(sys.stdout, edit.diff())
     for failure in failures:
-        _emit(sys.stderr, f"qt-tui: {failure}\n")
+        emit(sys.stderr, f"qt-tui: {failure}\n")
     if not write:
         if edits:
-            _emit(sys.stderr, f"{len(edits)} file(s) would be fixed; add --write to apply\n")
+            emit(sys.stderr, f"{len(edits)} file(s) would be fixed; add --write to apply\n")
         else:
-            _emit(sys.stderr, "nothing to fix\n")
+            emit(sys.stderr, "nothing to fix\n")
         return EXIT_PROBLEMS if blocking(Checker(library).check(select)) else EXIT_OK
     save_failed = False
     for edit in edits:
         try:
             save_atomic(edit.path, edit.after, edit.before)
         except ConflictError:
-            _emit(sys.stderr, f"qt-tui: file changed on disk, not fixed: {edit.label}\n")
+            emit(sys.stderr, f"qt-tui: file changed on disk, not fixed: {edit.label}\n")
             save_failed = True
             continue
         except EditError as exc:
-            _emit(sys.stderr, f"qt-tui: {_one_line(str(exc))}\n")
+            emit(sys.stderr, f"qt-tui: {one_line(str(exc))}\n")
             save_failed = True
             continue
-        _emit(sys.stdout, f"fixed {edit.label}\n")
+        emit(sys.stdout, f"fixed {edit.label}\n")
     after = index_folder(root)
     remaining = Checker(after).check(select)
-    _emit(sys.stderr, f"after fixing: {summary(remaining, len(after.articles()))}\n")
+    emit(sys.stderr, f"after fixing: {summary(remaining, len(after.articles()))}\n")
     if save_failed:
         return EXIT_USAGE
     return EXIT_PROBLEMS if blocking(remaining) else EXIT_OK
@@ -252,23 +238,12 @@ def run(argv: Sequence[str]) -> int:
     findings = Checker(library).check(select)
     articles = len(library.articles())
     if args.format == "json":
-        _emit(sys.stdout, format_json(root, findings, articles))
+        emit(sys.stdout, format_json(root, findings, articles))
     else:
-        _emit(sys.stdout, format_text(findings, articles))
+        emit(sys.stdout, format_text(findings, articles))
     return EXIT_PROBLEMS if blocking(findings) else EXIT_OK
 
 
 def main(argv: Sequence[str]) -> int:
     """Entry point of `qt-tui check`: never a traceback, errors are one line on stderr."""
-    try:
-        return run(argv)
-    except UsageError as exc:
-        _emit(sys.stderr, f"qt-tui: {_one_line(str(exc))}\n")
-        return EXIT_USAGE
-    except OSError as exc:
-        _emit(sys.stderr, f"qt-tui: {_one_line(str(exc))}\n")
-        return EXIT_USAGE
-    except Exception as exc:  # a bug must still not end in a traceback
-        reason = f"{type(exc).__name__}: {_one_line(str(exc))}"
-        _emit(sys.stderr, f"qt-tui: unexpected error: {reason}\n")
-        return EXIT_USAGE
+    return run_guarded(run, argv, unexpected=EXIT_USAGE)

@@ -7,9 +7,9 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from .cli_support import OneLineParser, UsageError
+from .cli_support import OneLineParser, UsageError, emit, run_guarded
 from .model import yamlquote as yq
 from .model.editing import (
     DELETE,
@@ -20,6 +20,7 @@ from .model.editing import (
     unified_diff,
 )
 from .model.loading import MAX_FILE_BYTES, article_from_bytes
+from .model.text import one_line
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -88,20 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="with title=..., also set article_title and question that equalled the old title",
     )
     return parser
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split("\n")).strip()
-
-
-def _emit(stream: IO[str], text: str) -> None:
-    """Write `text`, escaping what the stream's encoding cannot hold instead of failing."""
-    try:
-        stream.write(text)
-    except UnicodeEncodeError:
-        encoding = getattr(stream, "encoding", None) or "utf-8"
-        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
-    stream.flush()
 
 
 def _valid_path(key: str, raw: str) -> str:
@@ -212,36 +199,28 @@ def run(argv: Sequence[str]) -> int:
     try:
         new = apply_changes(data, changes)
     except EditError as exc:
-        _emit(sys.stderr, f"qt-tui: {_one_line(f'{label}: {exc}')}\n")
+        emit(sys.stderr, f"qt-tui: {one_line(f'{label}: {exc}')}\n")
         return EXIT_INVALID
     if args.dry_run:
         if new != data:
-            _emit(sys.stdout, unified_diff(label, data, new))
+            emit(sys.stdout, unified_diff(label, data, new))
         return EXIT_OK
     if new == data:
-        _emit(sys.stdout, f"no change: {label}\n")
+        emit(sys.stdout, f"no change: {label}\n")
         return EXIT_OK
     try:
         save_atomic(path, new, data)
     except ConflictError:
-        _emit(sys.stderr, f"qt-tui: file changed on disk while editing, not saved: {label}\n")
+        emit(sys.stderr, f"qt-tui: file changed on disk while editing, not saved: {label}\n")
         return EXIT_USAGE
     except EditError as exc:
-        _emit(sys.stderr, f"qt-tui: {_one_line(str(exc))}\n")
+        emit(sys.stderr, f"qt-tui: {one_line(str(exc))}\n")
         return EXIT_USAGE
     keys = changed_keys(changes, old, _front_matter(new, path))
-    _emit(sys.stdout, f"updated {label}: {', '.join(keys)}\n")
+    emit(sys.stdout, f"updated {label}: {', '.join(keys)}\n")
     return EXIT_OK
 
 
 def main(argv: Sequence[str]) -> int:
     """Entry point of `qt-tui set`: never a traceback, errors are one line on stderr."""
-    try:
-        return run(argv)
-    except UsageError as exc:
-        _emit(sys.stderr, f"qt-tui: {_one_line(str(exc))}\n")
-        return EXIT_USAGE
-    except Exception as exc:  # a bug must still not end in a traceback
-        reason = f"{type(exc).__name__}: {_one_line(str(exc))}"
-        _emit(sys.stderr, f"qt-tui: unexpected error: {reason}\n")
-        return EXIT_INVALID
+    return run_guarded(run, argv, unexpected=EXIT_INVALID)

@@ -85,7 +85,7 @@ class QtApp(App[None]):
         self.sub_title = str(self.root)
         self.main_screen.set_status(f"Indexing {self.root} …")
         self.main_screen.index_cache = None
-        self.set_interval(0.5, self._show_partial)
+        self._partial_timer = self.set_interval(0.5, self._show_partial)
         self._load()
 
     def _open_index(self) -> IndexCache:
@@ -164,6 +164,8 @@ class QtApp(App[None]):
         if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, Library):
             library = event.worker.result
             self._loading = False
+            self._partial_timer.stop()
+            self._partial = Library(self.root)  # the partial copy is no longer shown
             gc.freeze()  # the index is long-lived: keep the collector from rescanning it
             self.main_screen.set_progress(None, None)
             self.main_screen.index_cache = self.index
@@ -179,6 +181,7 @@ class QtApp(App[None]):
                 self._set_watch_state("not watching (--no-watch)")
         elif event.state is WorkerState.ERROR:
             self._loading = False
+            self._partial_timer.stop()
             self.main_screen.set_status(f"Could not load {self.root}: {event.worker.error}")
             self.notify(str(event.worker.error), title="Load failed", severity="error")
 
