@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -81,9 +82,105 @@ class Article:
     @property
     def stem(self) -> str:
         """The file name without `.md`, which is also the url's last segment."""
-        return self.path.stem
+        name = self.relpath.rpartition("/")[2]
+        return name[:-3] if name.endswith(".md") else self.path.stem
 
     @property
     def key(self) -> str:
         """A unique handle for this article within a library: its relative path."""
         return self.relpath
+
+
+#: Fields an IndexedArticle holds from the start; every other field is read on first use.
+LEAN_FIELDS = ("id", "title", "subject", "date", "url", "question", "seo_keywords")
+
+#: Reads the complete summary of an index entry (from the cache, else from its file).
+DetailSource = Callable[["IndexedArticle"], Article]
+
+
+def _detail_field(name: str) -> property:
+    def get(self: IndexedArticle) -> Any:
+        values = self.__dict__
+        if name not in values:
+            self.load_detail()
+        return values[name]
+
+    def put(self: IndexedArticle, value: Any) -> None:
+        self.__dict__[name] = value
+
+    return property(get, put, doc=f"`{name}`, read from the index on first use.")
+
+
+class IndexedArticle(Article):
+    """An index entry of a loaded article: what lists, sorting and lookups need, nothing more.
+
+    A 100,000-article index holds these. They carry `LEAN_FIELDS` plus the path; the rest
+    (SEO fields, related entries, front matter, problems) is fetched by `source` the first
+    time any of it is read, after which this is an ordinary summary (`partial`) Article.
+    """
+
+    source: DetailSource
+    root: Path
+
+    @classmethod
+    def make(
+        cls,
+        root: Path,
+        relpath: str,
+        values: tuple[Any, ...],
+        source: DetailSource,
+    ) -> IndexedArticle:
+        """An entry from `values` in LEAN_FIELDS order (`date` as a proleptic ordinal)."""
+        article = cls.__new__(cls)
+        ident, title, subject, ordinal, url, question, keywords = values
+        article.__dict__.update(
+            relpath=relpath,
+            id=ident,
+            title=title,
+            subject=subject,
+            date=None if ordinal is None else datetime.date.fromordinal(ordinal),
+            url=url,
+            question=question,
+            seo_keywords=keywords,
+            partial=True,
+            root=root,
+            source=source,
+        )
+        return article
+
+    def load_detail(self) -> None:
+        """Fill in every field not held yet from the complete summary."""
+        full = self.source(self)
+        values = self.__dict__
+        for name in _DETAIL_FIELDS:
+            values.setdefault(name, getattr(full, name))
+
+    @property
+    def loaded(self) -> bool:
+        return True  # entries are only made for articles that loaded
+
+    @property
+    def path(self) -> Path:
+        values = self.__dict__
+        path = values.get("path")
+        if path is None:
+            path = values["path"] = self.root / self.relpath
+        return path
+
+    @path.setter
+    def path(self, value: Path) -> None:
+        self.__dict__["path"] = value
+
+
+_DETAIL_FIELDS = (
+    "author",
+    "file_name",
+    "seo_title",
+    "seo_description",
+    "answer",
+    "related",
+    "front_matter",
+    "problems",
+)
+for _name in _DETAIL_FIELDS:
+    setattr(IndexedArticle, _name, _detail_field(_name))

@@ -16,7 +16,9 @@ import dataclasses
 import datetime
 import hashlib
 import marshal
+import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -25,6 +27,8 @@ from typing import Any
 import platformdirs
 
 from .article import Article, Problem, RelatedLink, Severity
+from .library import id_key, url_key
+from .quickscan import LeanValues
 from .search import Query, SearchHit, make_snippet, parse_query
 
 __all__ = [
@@ -39,7 +43,7 @@ __all__ = [
 ]
 
 #: Bump whenever the tables or the summary encoding change: older caches are then rebuilt.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: (size, mtime_ns, inode): a cached row is valid while all three are unchanged.
 Stat = tuple[int, int, int]
@@ -49,12 +53,18 @@ _INODE_MASK = (1 << 63) - 1  # SQLite integers are signed 64-bit
 _SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files(
-    relpath TEXT PRIMARY KEY,
+    rowid INTEGER PRIMARY KEY,
+    relpath TEXT NOT NULL UNIQUE,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     inode INTEGER NOT NULL,
-    article BLOB NOT NULL
+    loaded INTEGER NOT NULL,
+    id, title TEXT, subject TEXT, date INTEGER, url TEXT, question TEXT, keywords TEXT,
+    article BLOB
 );
+CREATE TABLE links(src INTEGER NOT NULL, handle TEXT NOT NULL);
+CREATE INDEX links_by_handle ON links(handle);
+CREATE INDEX links_by_src ON links(src);
 CREATE VIRTUAL TABLE fts USING fts5(
     relpath UNINDEXED, title, subject, question, keywords, answer,
     tokenize = 'unicode61 remove_diacritics 2'
@@ -393,6 +403,87 @@ def decode_article(
         raise ValueError(f"not a cached article: {exc}") from None
 
 
+# -- rows -------------------------------------------------------------------------------------
+
+#: One file for the cache: relpath, stat, lean values (None: the file did not load), the
+#: encoded summary (None: not read in full yet), its plain answer text and its link handles.
+IndexRow = tuple[str, Stat, LeanValues | None, bytes | None, str | None, tuple[str, ...]]
+
+#: What :meth:`IndexCache.entries` gives: relpath, stat, lean values, whole failed article.
+CachedEntry = tuple[str, Stat, LeanValues | None, bytes | None]
+
+
+def link_handles(links: Iterable[RelatedLink]) -> tuple[str, ...]:
+    """What a related entry can match an article on: its id, url and file stem, as text."""
+    handles: set[str] = set()
+    for link in links:
+        ident = id_key(link.id)
+        if ident is not None:
+            handles.add(f"id:{ident}")
+        url = url_key(link.url)
+        if url is not None:
+            handles.add(f"url:{url}")
+        stem = link.url.rstrip("/").rsplit("/", 1)[-1].lower()
+        if stem:
+            handles.add(f"stem:{stem}")
+    return tuple(sorted(handles))
+
+
+def row_of(article: Article, stat: Stat, blob: bytes, text: str | None) -> IndexRow:
+    """The cache row of a summary (or a failed file) read by the full loader."""
+    if not article.loaded:
+        return article.relpath, stat, None, blob, text, ()
+    date = article.date.toordinal() if article.date is not None else None
+    lean = (
+        article.id,
+        article.title,
+        article.subject,
+        date,
+        article.url,
+        article.question,
+        article.seo_keywords,
+    )
+    return article.relpath, stat, lean, blob, text, link_handles(article.related)
+
+
+def write_rows(conn: sqlite3.Connection, rows: Sequence[IndexRow], first: int, defer: bool) -> None:
+    """Insert rows (new relpaths) from rowid `first` on, inside the caller's transaction."""
+    conn.executemany(
+        "INSERT INTO files(rowid, relpath, size, mtime_ns, inode, loaded,"
+        " id, title, subject, date, url, question, keywords, article)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (rowid, rel, *stat_key(*stat), lean is not None, *(lean or NO_LEAN), blob)
+            for rowid, (rel, stat, lean, blob, _, _) in enumerate(rows, start=first)
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO links(src, handle) VALUES (?, ?)",
+        [(rowid, handle) for rowid, row in enumerate(rows, start=first) for handle in row[5]],
+    )
+    write_search_text(conn, [(rowid, row) for rowid, row in enumerate(rows, start=first)], defer)
+
+
+def write_search_text(
+    conn: sqlite3.Connection, rows: Sequence[tuple[int, IndexRow]], defer: bool
+) -> None:
+    """Search entries for rows that have their answer text (the others get one later)."""
+    conn.executemany(
+        f"INSERT INTO {'pending' if defer else 'fts'}"
+        "(rowid, relpath, title, subject, question, keywords, answer)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (rowid, rel, lean[1], lean[2], lean[5], lean[6], text)
+            for rowid, (rel, _, lean, _, text, _) in rows
+            if lean is not None and text is not None
+        ],
+    )
+
+
+#: The lean columns of a file that did not load.
+NO_LEAN = (None,) * 7
+
+
 # -- the database -----------------------------------------------------------------------------
 
 
@@ -416,6 +507,9 @@ class IndexCache:
         self.path = path
         self._conn = connection
         self._lock = threading.RLock()
+        #: The database file other processes may open (a temporary one for in_memory).
+        self.database: Path | None = path
+        self._temporary: Path | None = None
 
     # -- opening ----------------------------------------------------------------------------
     @staticmethod
@@ -448,15 +542,25 @@ class IndexCache:
 
     @classmethod
     def in_memory(cls, root: Path) -> IndexCache:
-        """A private, temporary index (gone on close) for searching without a cache.
+        """A private, temporary index (deleted on close) for running without a cache.
 
-        SQLite keeps it in memory while small and spills it to a temporary file when it
-        grows, so indexing a huge folder does not hold all its text in RAM.
+        It is a file in a new temporary folder, so the indexing processes can write to it
+        like to the real cache.
         """
-        connection = sqlite3.connect("", check_same_thread=False, isolation_level=None)
-        connection.executescript(_SCHEMA)
-        connection.execute("INSERT INTO meta VALUES ('root', ?)", (str(Path(root).resolve()),))
-        return cls(connection, root, None)
+        folder = Path(tempfile.mkdtemp(prefix="qt-tui-index-"))
+        database = folder / "index.sqlite3"
+        try:
+            connection = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = OFF")
+            connection.executescript(_SCHEMA)
+            connection.execute("INSERT INTO meta VALUES ('root', ?)", (str(Path(root).resolve()),))
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        cache = cls(connection, root, None)
+        cache.database, cache._temporary = database, folder
+        return cache
 
     @classmethod
     def _connect(cls, path: Path, root: Path, real: str) -> IndexCache:
@@ -501,49 +605,90 @@ class IndexCache:
                 self.path = None  # carry on with a temporary index
         if fresh is None:
             fresh = IndexCache.in_memory(self.root)
+            if self._temporary is not None:
+                shutil.rmtree(self._temporary, ignore_errors=True)
+            self._temporary = fresh._temporary
         self._conn = fresh._conn
+        self.database = fresh.database
 
     # -- rows -------------------------------------------------------------------------------
-    def rows(self) -> dict[str, tuple[Stat, bytes]]:
-        """Every cached row: relpath -> ((size, mtime_ns, inode), encoded summary).
-
-        Summaries stay encoded until :func:`decode_article` is called for the valid ones.
-        """
-        with self._lock:
-            try:
-                cursor = self._conn.execute(
-                    "SELECT relpath, size, mtime_ns, inode, article FROM files"
-                )
-                return {
-                    rel: ((size, mtime, inode), blob) for rel, size, mtime, inode, blob in cursor
-                }
-            except sqlite3.DatabaseError as exc:
-                self._failed(exc)
-                return {}
-
-    def iter_rows(self) -> Iterator[tuple[str, Stat, bytes]]:
-        """Every cached row as (relpath, stat, encoded summary), streamed (little memory).
-
-        A damaged database ends the stream early (and is rebuilt empty).
-        """
-        with self._lock:
-            try:
-                cursor = self._conn.execute(
-                    "SELECT relpath, size, mtime_ns, inode, article FROM files"
-                )
-                for rel, size, mtime, inode, blob in cursor:
-                    yield rel, (size, mtime, inode), blob
-            except sqlite3.DatabaseError as exc:
-                self._failed(exc)
-
     def count(self) -> int:
         """How many files the cache holds."""
+        return self._count("files")
+
+    def pending(self) -> int:
+        """How many files' search text waits for :meth:`index_pending`."""
+        return self._count("pending")
+
+    def _count(self, table: str) -> int:
         with self._lock:
             try:
-                return int(self._conn.execute("SELECT count(*) FROM files").fetchone()[0])
+                return int(self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
             except sqlite3.DatabaseError as exc:
                 self._failed(exc)
                 return 0
+
+    def entries(self) -> Iterator[CachedEntry]:
+        """Every cached file, streamed: (relpath, stat, lean values or None, whole article).
+
+        Loaded articles come with their lean values and no blob; files that failed to load
+        come with lean values None and their whole encoded Article (problems included). A
+        damaged database ends the stream early (and is rebuilt empty).
+        """
+        with self._lock:
+            try:
+                cursor = self._conn.execute(
+                    "SELECT relpath, size, mtime_ns, inode, loaded,"
+                    " id, title, subject, date, url, question, keywords,"
+                    " CASE WHEN loaded THEN NULL ELSE article END FROM files"
+                )
+                for rel, size, mtime, inode, loaded, *values, blob in cursor:
+                    lean = tuple(values) if loaded else None
+                    yield rel, (size, mtime, inode), lean, blob
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
+
+    def detail(self, relpath: str) -> bytes | None:
+        """The encoded summary of one file, or None when it has not been read in full yet."""
+        with self._lock:
+            try:
+                row = self._conn.execute(
+                    "SELECT article FROM files WHERE relpath = ?", (relpath,)
+                ).fetchone()
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
+                return None
+        return row[0] if row is not None else None
+
+    def without_detail(self) -> list[tuple[str, Stat]]:
+        """Files the quick pass listed that the detail pass has not read yet."""
+        with self._lock:
+            try:
+                rows = self._conn.execute(
+                    "SELECT relpath, size, mtime_ns, inode FROM files WHERE article IS NULL"
+                    " ORDER BY rowid"
+                ).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
+                return []
+        return [(rel, (size, mtime, inode)) for rel, size, mtime, inode in rows]
+
+    def linkers(self, handles: Iterable[str]) -> set[str]:
+        """Relpaths of the files with a related entry matching any of these link handles."""
+        wanted = list(handles)
+        if not wanted:
+            return set()
+        with self._lock:
+            try:
+                rows = self._conn.execute(
+                    "SELECT DISTINCT f.relpath FROM links l JOIN files f ON f.rowid = l.src"
+                    f" WHERE l.handle IN ({', '.join('?' * len(wanted))})",
+                    wanted,
+                ).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
+                return set()
+        return {row[0] for row in rows}
 
     def put(self, items: Iterable[tuple[Stat, Article, str]]) -> None:
         """Store (stat, summary, plain answer text) rows, replacing older ones, in one go."""
@@ -560,43 +705,31 @@ class IndexCache:
 
         `defer` stores the search text for :meth:`index_pending` instead of indexing it now.
         """
-        if not items:
+        self.put_rows(
+            [row_of(a, stat, blob, text) for stat, a, blob, text in items], replace, defer
+        )
+
+    def put_rows(self, rows: Sequence[IndexRow], replace: bool = True, defer: bool = False) -> None:
+        """Store rows made by the quick pass (lean values only) or the full loader."""
+        if not rows:
             return
         with self._lock:
             try:
                 try:
-                    self._put(items, replace, defer)
+                    self._put(rows, replace, defer)
                 except sqlite3.IntegrityError:  # another process stored some of them first
-                    self._put(items, True, defer)
+                    self._put(rows, True, defer)
             except sqlite3.DatabaseError as exc:
                 self._failed(exc)
 
-    def _put(
-        self, items: Sequence[tuple[Stat, Article, bytes, str]], replace: bool, defer: bool
-    ) -> None:
+    def _put(self, rows: Sequence[IndexRow], replace: bool, defer: bool) -> None:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            first = self._max_rowid() + 1
             if replace:
-                self._delete([(a.relpath,) for _, a, _, _ in items])
-            conn.executemany(
-                "INSERT INTO files(rowid, relpath, size, mtime_ns, inode, article)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (rowid, a.relpath, *stat_key(*stat), blob)
-                    for rowid, (stat, a, blob, _) in enumerate(items, start=first)
-                ],
-            )
-            conn.executemany(
-                f"INSERT INTO {'pending' if defer else 'fts'}"
-                "(rowid, relpath, title, subject, question, keywords, answer)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (rowid, a.relpath, a.title, a.subject, a.question, a.seo_keywords, text)
-                    for rowid, (_, a, _, text) in enumerate(items, start=first)
-                ],
-            )
+                self._delete([(row[0],) for row in rows])
+            first = self._max_rowid() + 1
+            write_rows(conn, rows, first, defer)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -604,9 +737,9 @@ class IndexCache:
 
     def _delete(self, keys: list[tuple[str]]) -> None:
         conn = self._conn
-        for table in ("fts", "pending"):
+        for table, column in (("fts", "rowid"), ("pending", "rowid"), ("links", "src")):
             conn.executemany(
-                f"DELETE FROM {table} WHERE rowid = (SELECT rowid FROM files WHERE relpath = ?)",
+                f"DELETE FROM {table} WHERE {column} = (SELECT rowid FROM files WHERE relpath = ?)",
                 keys,
             )
         conn.executemany("DELETE FROM files WHERE relpath = ?", keys)
@@ -627,15 +760,6 @@ class IndexCache:
                 self._conn.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
                 self._failed(exc)
-
-    def pending(self) -> int:
-        """How many files' search text waits for :meth:`index_pending`."""
-        with self._lock:
-            try:
-                return int(self._conn.execute("SELECT count(*) FROM pending").fetchone()[0])
-            except sqlite3.DatabaseError as exc:
-                self._failed(exc)
-                return 0
 
     def index_pending(self, batch: int = 2000, limit: int | None = None) -> int:
         """Move deferred search text into the search index, `batch` files per transaction.
@@ -741,6 +865,9 @@ class IndexCache:
         """Close the database (a temporary index is deleted)."""
         with self._lock:
             self._conn.close()
+            if self._temporary is not None:
+                shutil.rmtree(self._temporary, ignore_errors=True)
+                self._temporary = None
 
     def __enter__(self) -> IndexCache:
         return self

@@ -12,11 +12,11 @@ collection or `...` marker around the answer line means something else once the 
 
 from __future__ import annotations
 
-import datetime
 import gc
 import multiprocessing
 import os
 import re
+import sqlite3
 import sys
 import threading
 import time
@@ -25,13 +25,21 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-import yaml
-
-from .article import NO_SUBJECT, Article
-from .cache import IndexCache, Stat, decode_article, encode_article, stat_key
-from .library import Library
+from .article import NO_SUBJECT, Article, DetailSource, IndexedArticle
+from .cache import (
+    NO_LEAN,
+    IndexCache,
+    IndexRow,
+    Stat,
+    decode_article,
+    encode_article,
+    row_of,
+    stat_key,
+    write_search_text,
+)
+from .library import Library, LinkSource
 from .loading import (
     MAX_FILE_BYTES,
     _decode,
@@ -40,6 +48,7 @@ from .loading import (
     is_content_file,
     load_article,
 )
+from .quickscan import _BOOL, _FAIL, _SPECIAL_WORDS, LeanValues, _scalar, quick_values
 
 __all__ = [
     "IndexStats",
@@ -55,7 +64,8 @@ __all__ = [
 #: Paths handed to one worker task: enough to amortise pickling, small enough to stream.
 CHUNK = 500
 
-_FAIL: Any = object()  # "the fast parser cannot say": fall back to the full loader
+T = TypeVar("T")
+
 _GONE: Any = object()
 #: One line or entry of plain front matter: an entry (indent, key, then a one-line `>-` block,
 #: another block scalar, a plain word-ish string, an integer, any other one-line value, or
@@ -78,63 +88,8 @@ _BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)  # python-frontmatter's YAML
 _NOT_PLAIN_YAML = re.compile(
     "[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
-_BOOL = {
-    word: value
-    for words, value in (("yes true on", True), ("no false off", False))
-    for lower in words.split()
-    for word in (lower, lower.capitalize(), lower.upper())
-}
-_NULL = {"null", "Null", "NULL", "~"}
-_SPECIAL_WORDS = frozenset(_BOOL) | _NULL
-_SIMPLE_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
-_SIMPLE_FLOAT = re.compile(r"[-+]?[0-9]+\.[0-9]+\Z")
-_SIMPLE_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-#: First characters for which YAML tries implicit types other than bool and null.
-_RESOLVED_FIRST = frozenset("+-.0123456789<=~")
 _BLOCK_HEADERS = frozenset((">-", ">", "|-", "|"))
-_RESOLVE: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = (
-    yaml.resolver.Resolver().resolve
-)
-_TAG = "tag:yaml.org,2002:"
-
 # -- fast front matter ------------------------------------------------------------------------
-
-
-def _scalar(raw: str) -> Any:
-    """A one-line plain or quoted YAML scalar as the safe loader builds it, or _FAIL."""
-    first = raw[0]
-    if first == '"':
-        inner = raw[1:-1]
-        ok = len(raw) > 1 and raw[-1] == '"' and '"' not in inner and "\\" not in inner
-        return inner if ok else _FAIL
-    if first == "'":
-        inner = raw[1:-1]
-        ok = len(raw) > 1 and raw[-1] == "'" and "'" not in inner.replace("''", "")
-        return inner.replace("''", "'") if ok else _FAIL
-    if ": " in raw or " #" in raw or raw[-1] == ":" or "\t" in raw:
-        return _FAIL
-    if first in _RESOLVED_FIRST:  # numbers, dates, ~ and friends
-        if _SIMPLE_INT.match(raw):
-            return int(raw)
-        if _SIMPLE_FLOAT.match(raw):
-            return float(raw)
-        if _SIMPLE_DATE.match(raw):
-            try:
-                return datetime.date.fromisoformat(raw)
-            except ValueError:
-                return _FAIL
-        if first == "-" and raw[1:2] in ("", " "):
-            return _FAIL  # a sequence entry
-        tag = _RESOLVE(yaml.ScalarNode, raw, (True, False))
-        if tag == _TAG + "str":
-            return raw
-        return None if tag == _TAG + "null" and raw == "~" else _FAIL
-    if first in _INDICATORS:
-        return _FAIL
-    if raw in _SPECIAL_WORDS:
-        return _BOOL.get(raw)
-    return sys.intern(raw) if len(raw) <= 32 else raw
 
 
 def _block_text(head: str, block: str, strict: bool) -> str:
@@ -330,6 +285,36 @@ def _full_summary(data: bytes, path: Path, root: Path, want_text: bool) -> tuple
     return _as_summary(full), text
 
 
+def quick_summary(data: bytes, relpath: str) -> LeanValues | None:
+    """The lean values of a file (see :mod:`quickscan`), or None: then use the full loader."""
+    if data[:3] != b"---":
+        return None
+    if not data.translate(None, _PLAIN_BYTES):  # printable ASCII, tabs and newlines only
+        text = data.decode("ascii")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    split = _split_fast(text)
+    if split is None or not (text.isascii() or _plain_yaml_text(split[0])):
+        return None  # no front matter, or characters YAML reads otherwise (\r, BOM, …)
+    return quick_values(split[0], relpath)
+
+
+def lean_values(article: Article) -> LeanValues:
+    """The lean values of a loaded article (what an IndexedArticle holds)."""
+    return (
+        article.id,
+        article.title,
+        article.subject,
+        article.date.toordinal() if article.date is not None else None,
+        article.url,
+        article.question,
+        article.seo_keywords,
+    )
+
+
 def summary_from_bytes(data: bytes, path: Path, root: Path) -> Article:
     """The Article article_from_bytes gives, without its answer (`partial=True`).
 
@@ -471,6 +456,99 @@ def _parse_chunk(root: str, items: list[tuple[str, Stat | None]], want_text: boo
     return [_parse_one(base, rel, stat, make_path(rel), want_text) for rel, stat in items]
 
 
+#: A file of the quick pass: its cache row, and whether the row may be cached.
+Quick = tuple[IndexRow, bool]
+
+
+def _quick_chunk(root: str, items: list[tuple[str, Stat | None]]) -> list[Quick]:
+    """Worker task of the quick pass: lean values where the quick reader is sure, else the
+    full summary (with its search text and link handles)."""
+    base = Path(root)
+    make_path = _Paths(base)
+    out: list[Quick] = []
+    for relpath, stat in items:
+        lean = None
+        if stat is not None and stat[0] <= MAX_FILE_BYTES:
+            try:
+                data = _read(os.path.join(root, relpath), stat[0])
+            except OSError:
+                data = None
+            if data is not None and len(data) <= MAX_FILE_BYTES:
+                lean = quick_summary(data, relpath)
+                if lean is not None:
+                    out.append(((relpath, stat, lean, None, None, ()), True))
+                    continue
+        _, _, blob, text, ok = _parse_one(base, relpath, stat, make_path(relpath))
+        article = decode_article(blob, make_path(relpath), relpath)
+        out.append((row_of(article, stat or (0, 0, 0), blob, text), ok and stat is not None))
+    return out
+
+
+def _detail_chunk(
+    root: str, items: list[tuple[str, Stat]], database: str, defer: bool
+) -> list[Quick]:
+    """Worker task of the detail pass: read files in full and store what the quick pass left
+    out (summary, link handles, search text) straight into the cache database.
+
+    Returns the rows whose lean values the full read changed (rare: a YAML error, or a
+    layout the quick reader misread); rows whose file changed since are left alone.
+    """
+    base = Path(root)
+    make_path = _Paths(base)
+    parsed: list[tuple[IndexRow, LeanValues | None]] = []
+    for relpath, stat in items:
+        path = make_path(relpath)
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        if stat_key(st.st_size, st.st_mtime_ns, st.st_ino) != stat:
+            continue  # changed since it was listed: the watcher or the next start re-reads it
+        _, _, blob, text, ok = _parse_one(base, relpath, stat, path)
+        if ok:
+            article = decode_article(blob, path, relpath)
+            parsed.append((row_of(article, stat, blob, text), None))
+    if not parsed:
+        return []
+    changed: list[Quick] = []
+    conn = sqlite3.connect(database, timeout=60, isolation_level=None)
+    try:
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            done: list[tuple[int, IndexRow]] = []
+            for row, _ in parsed:
+                relpath, stat, lean, detail, _, handles = row
+                found = conn.execute(
+                    "SELECT rowid, loaded, id, title, subject, date, url, question, keywords"
+                    " FROM files WHERE relpath = ? AND size = ? AND mtime_ns = ? AND inode = ?"
+                    " AND article IS NULL",
+                    (relpath, *stat_key(*stat)),
+                ).fetchone()
+                if found is None:
+                    continue  # replaced or already read in full meanwhile
+                rowid, loaded, *old = found
+                conn.execute(
+                    "UPDATE files SET loaded = ?, id = ?, title = ?, subject = ?, date = ?,"
+                    " url = ?, question = ?, keywords = ?, article = ? WHERE rowid = ?",
+                    (lean is not None, *(lean or NO_LEAN), detail, rowid),
+                )
+                conn.executemany(
+                    "INSERT INTO links(src, handle) VALUES (?, ?)", [(rowid, h) for h in handles]
+                )
+                done.append((rowid, row))
+                if (tuple(old) if loaded else None) != lean:
+                    changed.append((row, True))
+            write_search_text(conn, done, defer)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return changed
+
+
 # -- building ---------------------------------------------------------------------------------
 
 
@@ -484,13 +562,15 @@ class IndexStats:
     removed: int = 0
     seconds: float = 0.0
     workers: int = 0
+    #: False when the cache was taken as it is, without comparing it with the folder.
+    verified: bool = True
 
 
 class IndexedLibrary(Library):
     """A Library built by :func:`build_library`, with what the build did in `index_stats`."""
 
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
+    def __init__(self, root: Path, links: LinkSource | None = None) -> None:
+        super().__init__(root, links)
         self.index_stats = IndexStats()
 
 
@@ -504,48 +584,51 @@ def _pool(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=gc.disable)
 
 
-class _Parser:
-    """Parses chunks of files in a process pool (made on first use), or here when it fails."""
+class _Parser(Generic[T]):
+    """Runs a task on chunks of files in a process pool (made on first use), or here when
+    the pool cannot be had or breaks."""
 
-    def __init__(self, root: Path, workers: int, want_text: bool) -> None:
+    def __init__(
+        self, root: Path, workers: int, task: Callable[..., list[T]], *args: object
+    ) -> None:
         self.root = os.fspath(root)
         self.workers = workers
-        self.want_text = want_text
+        self.task = task
+        self.args = args
         self.pool: Executor | None = None
         self.broken = workers <= 1
-        self.pending: deque[tuple[list[tuple[str, Stat | None]], Future[list[Parsed]] | None]]
-        self.pending = deque()
+        self.pending: deque[tuple[list[Any], Future[list[T]] | None]] = deque()
 
-    def submit(self, chunk: list[tuple[str, Stat | None]], *, last: bool = False) -> None:
+    def submit(self, chunk: list[Any], *, last: bool = False) -> None:
         """Queue a chunk; a small folder's only chunk is parsed here, without a pool."""
         future = None
         if not self.broken and (self.pool is not None or not last):
             try:
                 if self.pool is None:
                     self.pool = _pool(self.workers)
-                future = self.pool.submit(_parse_chunk, self.root, chunk, self.want_text)
+                future = self.pool.submit(self.task, self.root, chunk, *self.args)
             except (OSError, ValueError, ImportError, RuntimeError):
                 self.broken = True
         self.pending.append((chunk, future))
 
-    def ready(self) -> Iterator[list[Parsed]]:
+    def ready(self) -> Iterator[list[T]]:
         """Chunks already parsed, in order, without waiting."""
         while self.pending and (self.pending[0][1] is None or self.pending[0][1].done()):
             yield self._next()
 
-    def results(self) -> Iterator[list[Parsed]]:
+    def results(self) -> Iterator[list[T]]:
         """Every chunk not taken yet, waiting for each."""
         while self.pending:
             yield self._next()
 
-    def _next(self) -> list[Parsed]:
+    def _next(self) -> list[T]:
         chunk, future = self.pending.popleft()
         if future is not None:
             try:
                 return future.result()
             except Exception:  # a broken pool: parse what is left here
                 self.broken = True
-        return _parse_chunk(self.root, chunk, self.want_text)
+        return self.task(self.root, chunk, *self.args)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -560,25 +643,35 @@ def build_library(
     progress: Callable[[int, int | None], None] | None = None,
     batch_sink: Callable[[list[Article]], None] | None = None,
     defer_search: bool = False,
+    details: bool = True,
+    verify: bool = True,
 ) -> IndexedLibrary:
-    """Index every content file under `root`: cached summaries where still valid, the rest parsed.
+    """Index every content file under `root`: cached entries where still valid, the rest read.
 
     A cached row is valid while the file's size, mtime_ns and inode are unchanged. Files are
-    parsed in `workers` processes (default: one per CPU; 1 parses here), in chunks passed to
-    `batch_sink` as they finish; `progress(done, total)` follows. New rows go to the cache
-    (search text too), rows of vanished files are dropped. Loaded articles are summaries
-    (`partial=True`); files that failed are whole, with their problems. What was done is in
-    the result's `index_stats`.
+    read in `workers` processes (default: one per CPU; 1 reads here), in chunks passed to
+    `batch_sink` as they finish; `progress(done, total)` follows. Rows of vanished files are
+    dropped. Failed files come back whole, with their problems.
 
-    `defer_search` leaves the search text of parsed files in the cache for
-    `cache.index_pending()` (e.g. in a background thread): indexing it is about a third of a
-    cold build with a cache.
+    With a cache the library holds lean entries (:class:`IndexedArticle`) and asks the cache
+    for backlinks. New files get a quick pass first (what lists need); `details` then reads
+    them in full (related entries, search text) before returning — pass False and call
+    :func:`complete_details` later to have a usable library sooner. `verify=False` takes a
+    non-empty cache as it is, without looking at the folder (see :func:`stale_paths`).
+    `defer_search` leaves the search text in the cache for `cache.index_pending()`.
     """
     root = Path(root)
     collecting = gc.isenabled()
     gc.disable()  # millions of new objects, none cyclic: collections would only slow this down
     try:
-        return _build(root, cache, workers, progress, batch_sink, defer_search)
+        if cache is None:
+            return _build(root, workers, progress, batch_sink)
+        library = _build_cached(root, cache, workers, progress, batch_sink, defer_search, verify)
+        if details:
+            changed = complete_details(root, cache, workers=workers, defer_search=defer_search)
+            for row in changed:
+                library.add(_entry_of(root, row, _source(root, cache)))
+        return library
     finally:
         if collecting:
             gc.enable()
@@ -586,20 +679,94 @@ def build_library(
 
 def _build(
     root: Path,
-    cache: IndexCache | None,
     workers: int | None,
     progress: Callable[[int, int | None], None] | None,
     batch_sink: Callable[[list[Article]], None] | None,
-    defer_search: bool,
 ) -> IndexedLibrary:
+    """Without a cache: every file read in full, the library keeps whole summaries."""
     started = time.perf_counter()
     library = IndexedLibrary(root)
     stats = library.index_stats
     stats.workers = workers if workers is not None else (os.cpu_count() or 1)
     make_path = _Paths(root)
     strings: dict[str, str] = {}  # one object for equal titles and urls
-    parser = _Parser(root, stats.workers, want_text=cache is not None)
+    parser: _Parser[Parsed] = _Parser(root, stats.workers, _parse_chunk, False)
+    total: int | None = None
+
+    def absorb(chunk: list[Parsed]) -> None:
+        articles = [
+            decode_article(blob, make_path(rel), rel, strings) for rel, _, blob, _, _ in chunk
+        ]
+        for article in articles:
+            library.add(article)
+        stats.parsed += len(chunk)
+        if batch_sink is not None and articles:
+            batch_sink(articles)
+        if progress is not None:
+            progress(stats.parsed, total)
+
+    try:
+        todo: list[tuple[str, Stat | None]] = []
+        for item in scan(root):
+            stats.files += 1
+            todo.append(item)
+            if len(todo) >= CHUNK:
+                parser.submit(todo)
+                todo = []
+                for chunk in parser.ready():
+                    absorb(chunk)
+        if todo:
+            parser.submit(todo, last=True)
+        total = stats.files
+        for chunk in parser.results():
+            absorb(chunk)
+    finally:
+        parser.close()
+    stats.seconds = time.perf_counter() - started
+    return library
+
+
+def _source(root: Path, cache: IndexCache) -> DetailSource:
+    """Where an index entry's details come from: the cache, else its file."""
+
+    def load(entry: IndexedArticle) -> Article:
+        blob = cache.detail(entry.relpath)
+        if blob is not None:
+            try:
+                return decode_article(blob, entry.path, entry.relpath)
+            except ValueError:
+                pass
+        return _as_summary(load_article(entry.path, root))
+
+    return load
+
+
+def _entry_of(root: Path, row: IndexRow, source: DetailSource) -> Article:
+    """The library entry of a cache row: lean for an article, whole for a failed file."""
+    relpath, _, lean, blob, _, _ = row
+    if lean is not None:
+        return IndexedArticle.make(root, relpath, lean, source)
+    assert blob is not None
+    return decode_article(blob, root / relpath, relpath)
+
+
+def _build_cached(
+    root: Path,
+    cache: IndexCache,
+    workers: int | None,
+    progress: Callable[[int, int | None], None] | None,
+    batch_sink: Callable[[list[Article]], None] | None,
+    defer_search: bool,
+    verify: bool,
+) -> IndexedLibrary:
+    started = time.perf_counter()
+    library = IndexedLibrary(root, links=cache)
+    stats = library.index_stats
+    stats.workers = workers if workers is not None else (os.cpu_count() or 1)
+    source = _source(root, cache)
+    parser: _Parser[Quick] = _Parser(root, stats.workers, _quick_chunk)
     add = library.add
+    make = IndexedArticle.make
     total: int | None = None
 
     def found(articles: list[Article]) -> None:
@@ -608,30 +775,18 @@ def _build(
         if progress is not None:
             progress(stats.cached + stats.parsed, total)
 
-    def absorb(chunk: list[Parsed]) -> None:
-        articles = [
-            decode_article(blob, make_path(rel), rel, strings) for rel, _, blob, _, _ in chunk
-        ]
+    def absorb(chunk: list[Quick]) -> None:
+        articles = [_entry_of(root, row, source) for row, _ in chunk]
         for article in articles:
             add(article)
-        if cache is not None:
-            rows = zip(chunk, articles, strict=True)
-            cache.put_encoded(
-                [(st, a, blob, text) for (_, st, blob, text, ok), a in rows if ok and st],
-                replace=False,
-                defer=defer_search,
-            )
+        cache.put_rows([row for row, ok in chunk if ok], replace=False, defer=defer_search)
         stats.parsed += len(chunk)
-        found(articles)
-
-    def cached(articles: list[Article]) -> None:
-        stats.cached += len(articles)
         found(articles)
 
     try:
         todo: list[tuple[str, Stat | None]] = []
-        if cache is None or cache.count() == 0:
-            # nothing to reuse: parse while the scan goes on
+        if cache.count() == 0:
+            # nothing to reuse: read while the scan goes on
             for item in scan(root):
                 stats.files += 1
                 todo.append(item)
@@ -641,32 +796,40 @@ def _build(
                     for chunk in parser.ready():
                         absorb(chunk)
         else:
-            on_disk = dict(scan(root))
-            stats.files = total = len(on_disk)
+            on_disk = dict(scan(root)) if verify else None
+            stats.verified = verify
             batch: list[Article] = []
             stale: list[str] = []
-            for relpath, cached_stat, blob in cache.iter_rows():
-                stat = on_disk.get(relpath, _GONE)
-                if stat == cached_stat:
-                    try:
-                        article = decode_article(blob, make_path(relpath), relpath, strings)
-                    except ValueError:
-                        pass
-                    else:
-                        add(article)
-                        batch.append(article)
-                        del on_disk[relpath]
-                        if len(batch) >= CHUNK * 4:
-                            cached(batch)
-                            batch = []
+            for relpath, cached_stat, lean, blob in cache.entries():
+                if on_disk is not None:
+                    stat = on_disk.pop(relpath, _GONE)
+                    if stat != cached_stat:
+                        stats.removed += stat is _GONE
+                        stale.append(relpath)
+                        if stat is not _GONE:
+                            on_disk[relpath] = stat  # read again below
                         continue
-                if stat is _GONE:
-                    stats.removed += 1
-                stale.append(relpath)
-            cached(batch)
-            cache.delete(stale)  # changed and vanished files: what is parsed below is new
-            items = list(on_disk.items())
-            del on_disk
+                if lean is not None:
+                    article: Article = make(root, relpath, lean, source)
+                else:
+                    try:
+                        article = decode_article(blob or b"", root / relpath, relpath)
+                    except ValueError:
+                        stale.append(relpath)
+                        if on_disk is not None:
+                            on_disk[relpath] = cached_stat
+                        continue
+                add(article)
+                batch.append(article)
+                if len(batch) >= CHUNK * 4:
+                    stats.cached += len(batch)
+                    found(batch)
+                    batch = []
+            stats.cached += len(batch)
+            found(batch)
+            cache.delete(stale)  # changed and vanished files: what is read below is new
+            items = list(on_disk.items()) if on_disk is not None else []
+            stats.files = total = stats.cached + len(items)
             for start in range(0, len(items), CHUNK):
                 parser.submit(items[start : start + CHUNK], last=start + CHUNK >= len(items))
         if todo:
@@ -678,6 +841,58 @@ def _build(
         parser.close()
     stats.seconds = time.perf_counter() - started
     return library
+
+
+def complete_details(
+    root: Path,
+    cache: IndexCache,
+    *,
+    workers: int | None = None,
+    defer_search: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[IndexRow]:
+    """Read in full every file the quick pass only listed, storing its summary, related
+    entries (for backlinks) and search text in the cache.
+
+    Returns the rows whose lean values changed on the full read (the caller updates its
+    library with them). Runs in `workers` processes that write to the cache database
+    themselves.
+    """
+    todo = cache.without_detail()
+    if not todo or cache.database is None:
+        return []
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    parser: _Parser[Quick] = _Parser(
+        root, count, _detail_chunk, os.fspath(cache.database), defer_search
+    )
+    changed: list[IndexRow] = []
+    done = 0
+    try:
+        for start in range(0, len(todo), CHUNK):
+            parser.submit(todo[start : start + CHUNK], last=start + CHUNK >= len(todo))
+        for start, chunk in zip(range(0, len(todo), CHUNK), parser.results(), strict=False):
+            changed += [row for row, _ in chunk]
+            done = min(len(todo), start + CHUNK)
+            if progress is not None:
+                progress(done, len(todo))
+    finally:
+        parser.close()
+    return changed
+
+
+def stale_paths(root: Path, cache: IndexCache) -> tuple[list[Path], list[Path]]:
+    """What changed in the folder since the cache was written: (changed or new, deleted)."""
+    on_disk = dict(scan(root))
+    changed: list[Path] = []
+    deleted: list[Path] = []
+    for relpath, cached_stat, _, _ in cache.entries():
+        stat = on_disk.pop(relpath, _GONE)
+        if stat is _GONE:
+            deleted.append(root / relpath)
+        elif stat != cached_stat:
+            changed.append(root / relpath)
+    changed += [root / relpath for relpath in on_disk]
+    return changed, deleted
 
 
 def update_paths(

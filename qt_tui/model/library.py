@@ -7,6 +7,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from .answer import answer_to_markdown, decode_escapes
 from .article import Article, RelatedLink
@@ -61,15 +62,68 @@ class RenderedAnswer:
     omitted_chars: int = 0
 
 
-class Library:
-    """Every article of one content folder, indexed by key, id, url, file stem and subject."""
+class LinkSource(Protocol):
+    """Where a library finds who links to what, when it does not keep that itself."""
 
-    def __init__(self, root: Path) -> None:
+    def linkers(self, handles: Iterable[str]) -> set[str]:
+        """Keys of the articles with a related entry matching any of these handles."""
+        ...
+
+
+#: A lookup from one value to the keys having it: a single key, or a set when several do.
+_Index = dict[str, str | set[str]]
+
+
+def _index_add(index: _Index, value: str, key: str) -> None:
+    have = index.get(value)
+    if have is None:
+        index[value] = key
+    elif type(have) is str:
+        if have != key:
+            index[value] = {have, key}
+    else:
+        have.add(key)  # type: ignore[union-attr]
+
+
+def _index_discard(index: _Index, value: str, key: str) -> None:
+    have = index.get(value)
+    if have is None:
+        return
+    if type(have) is str:
+        if have == key:
+            del index[value]
+        return
+    have.discard(key)  # type: ignore[union-attr]
+    if len(have) == 1:
+        index[value] = next(iter(have))
+    elif not have:
+        del index[value]
+
+
+def _index_keys(index: _Index, value: str | None) -> list[str]:
+    """The keys having `value`, sorted."""
+    have = index.get(value) if value is not None else None
+    if have is None:
+        return []
+    if type(have) is str:
+        return [have]
+    return sorted(have)
+
+
+class Library:
+    """Every article of one content folder, indexed by key, id, url, file stem and subject.
+
+    Backlinks come from `links` when given (the index cache knows every file's related
+    entries, so entries need not hold theirs); otherwise the library keeps its own table.
+    """
+
+    def __init__(self, root: Path, links: LinkSource | None = None) -> None:
         self.root = root
+        self.links = links
         self._articles: dict[str, Article] = {}
-        self._by_id: dict[str, set[str]] = defaultdict(set)
-        self._by_url: dict[str, set[str]] = defaultdict(set)
-        self._by_stem: dict[str, set[str]] = defaultdict(set)
+        self._by_id: _Index = {}
+        self._by_url: _Index = {}
+        self._by_stem: _Index = {}
         self._by_subject: dict[str, set[str]] = defaultdict(set)
         # who links to what, by the link's own id / url / file stem: backlinks of an article
         # are found from its id, url and stem, then checked with resolve() (no global rebuild)
@@ -97,13 +151,14 @@ class Library:
         self._articles[key] = article
         if not article.loaded:
             return
-        for handle in _link_handles(article):
-            self._linkers[handle].add(key)
+        if self.links is None:
+            for handle in _link_handles(article):
+                self._linkers[handle].add(key)
         if (ident := id_key(article.id)) is not None:
-            self._by_id[ident].add(key)
+            _index_add(self._by_id, ident, key)
         if (url := url_key(article.url)) is not None:
-            self._by_url[url].add(key)
-        self._by_stem[article.stem.lower()].add(key)
+            _index_add(self._by_url, url, key)
+        _index_add(self._by_stem, article.stem.lower(), key)
         self._by_subject[article.subject].add(key)
 
     def remove(self, key: str) -> Article | None:
@@ -113,24 +168,25 @@ class Library:
             return None
         self.version += 1
         if article.loaded:
-            for handle in _link_handles(article):
-                linkers = self._linkers.get(handle)
-                if linkers is not None:
-                    linkers.discard(key)
-                    if not linkers:
-                        del self._linkers[handle]
-            entries = (
+            if self.links is None:
+                for handle in _link_handles(article):
+                    linkers = self._linkers.get(handle)
+                    if linkers is not None:
+                        linkers.discard(key)
+                        if not linkers:
+                            del self._linkers[handle]
+            for index, value in (
                 (self._by_id, id_key(article.id)),
                 (self._by_url, url_key(article.url)),
                 (self._by_stem, article.stem.lower()),
-                (self._by_subject, article.subject),
-            )
-            for index, bucket_key in entries:
-                bucket = index.get(bucket_key) if bucket_key is not None else None
-                if bucket is not None:
-                    bucket.discard(key)
-                    if not bucket:
-                        del index[bucket_key]  # type: ignore[arg-type]
+            ):
+                if value is not None:
+                    _index_discard(index, value, key)
+            bucket = self._by_subject.get(article.subject)
+            if bucket is not None:
+                bucket.discard(key)
+                if not bucket:
+                    del self._by_subject[article.subject]
         self._rendered.pop(key, None)
         return article
 
@@ -193,20 +249,17 @@ class Library:
 
     def by_id(self, ident: object) -> list[Article]:
         """Articles with this id (more than one means a duplicate id)."""
-        key = id_key(ident)
-        keys = self._by_id.get(key, set()) if key is not None else set()
-        return sorted((self._articles[k] for k in keys), key=lambda a: a.key)
+        return [self._articles[k] for k in _index_keys(self._by_id, id_key(ident))]
 
     def by_url(self, url: str) -> Article | None:
         """The article whose `url` is this `/learn/...` path."""
-        key = url_key(url)
-        keys = sorted(self._by_url.get(key, ())) if key else []
+        keys = _index_keys(self._by_url, url_key(url))
         return self._articles[keys[0]] if keys else None
 
     def is_duplicate_id(self, article: Article) -> bool:
         """True when another article in the folder has the same id."""
         key = id_key(article.id)
-        return key is not None and len(self._by_id.get(key, ())) > 1
+        return key is not None and type(self._by_id.get(key)) is set
 
     # -- links ------------------------------------------------------------------------------
     def resolve(self, link: RelatedLink) -> Article | None:
@@ -221,7 +274,7 @@ class Library:
         if (by_url := self.by_url(link.url)) is not None:
             return by_url
         stem = link.url.rstrip("/").rsplit("/", 1)[-1].lower()
-        keys = sorted(self._by_stem.get(stem, ())) if stem else []
+        keys = _index_keys(self._by_stem, stem) if stem else []
         return self._articles[keys[0]] if keys else None
 
     def related(self, article: Article) -> list[ResolvedLink]:
@@ -269,8 +322,11 @@ class Library:
         if (url := url_key(article.url)) is not None:
             handles.append(("url", url))
         candidates: set[str] = set()
-        for handle in handles:
-            candidates |= self._linkers.get(handle, set())
+        if self.links is not None:
+            candidates = self.links.linkers(f"{kind}:{value}" for kind, value in handles)
+        else:
+            for handle in handles:
+                candidates |= self._linkers.get(handle, set())
         candidates.discard(article.key)
         sources = [
             source
