@@ -446,6 +446,42 @@ def row_of(article: Article, stat: Stat, blob: bytes, text: str | None) -> Index
     return article.relpath, stat, lean, blob, text, link_handles(article.related)
 
 
+def store_rows(
+    conn: sqlite3.Connection, rows: Sequence[IndexRow], replace: bool, defer: bool
+) -> None:
+    """Store rows in one transaction (`replace`: drop older rows of the same relpaths first;
+    without it, rows another process stored meanwhile are replaced too)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if replace:
+            delete_rows(conn, [(row[0],) for row in rows])
+        first = int(conn.execute("SELECT max(rowid) FROM files").fetchone()[0] or 0) + 1
+        try:
+            conn.execute("SAVEPOINT new_rows")
+            write_rows(conn, rows, first, defer)
+            conn.execute("RELEASE new_rows")
+        except sqlite3.IntegrityError:  # some were stored by another process first
+            conn.execute("ROLLBACK TO new_rows")
+            conn.execute("RELEASE new_rows")
+            delete_rows(conn, [(row[0],) for row in rows])
+            first = int(conn.execute("SELECT max(rowid) FROM files").fetchone()[0] or 0) + 1
+            write_rows(conn, rows, first, defer)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def delete_rows(conn: sqlite3.Connection, keys: list[tuple[str]]) -> None:
+    """Delete the rows of these relpaths with their links and search entries."""
+    for table, column in (("fts", "rowid"), ("pending", "rowid"), ("links", "src")):
+        conn.executemany(
+            f"DELETE FROM {table} WHERE {column} = (SELECT rowid FROM files WHERE relpath = ?)",
+            keys,
+        )
+    conn.executemany("DELETE FROM files WHERE relpath = ?", keys)
+
+
 def write_rows(conn: sqlite3.Connection, rows: Sequence[IndexRow], first: int, defer: bool) -> None:
     """Insert rows (new relpaths) from rowid `first` on, inside the caller's transaction."""
     conn.executemany(
@@ -583,10 +619,6 @@ class IndexCache:
             raise
         return cls(connection, root, path)
 
-    def _max_rowid(self) -> int:
-        row = self._conn.execute("SELECT max(rowid) FROM files").fetchone()
-        return int(row[0] or 0)
-
     def _failed(self, exc: sqlite3.DatabaseError) -> None:
         """After an error: a busy database is left alone (this use goes without the cache),
         anything else means damage, so the cache starts again empty."""
@@ -715,34 +747,12 @@ class IndexCache:
             return
         with self._lock:
             try:
-                try:
-                    self._put(rows, replace, defer)
-                except sqlite3.IntegrityError:  # another process stored some of them first
-                    self._put(rows, True, defer)
+                self._put(rows, replace, defer)
             except sqlite3.DatabaseError as exc:
                 self._failed(exc)
 
     def _put(self, rows: Sequence[IndexRow], replace: bool, defer: bool) -> None:
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if replace:
-                self._delete([(row[0],) for row in rows])
-            first = self._max_rowid() + 1
-            write_rows(conn, rows, first, defer)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    def _delete(self, keys: list[tuple[str]]) -> None:
-        conn = self._conn
-        for table, column in (("fts", "rowid"), ("pending", "rowid"), ("links", "src")):
-            conn.executemany(
-                f"DELETE FROM {table} WHERE {column} = (SELECT rowid FROM files WHERE relpath = ?)",
-                keys,
-            )
-        conn.executemany("DELETE FROM files WHERE relpath = ?", keys)
+        store_rows(self._conn, rows, replace, defer)
 
     def delete(self, relpaths: Iterable[str]) -> None:
         """Drop the rows (and search entries) of these relative paths."""
@@ -753,7 +763,7 @@ class IndexCache:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    self._delete(keys)
+                    delete_rows(self._conn, keys)
                 except BaseException:
                     self._conn.execute("ROLLBACK")
                     raise

@@ -37,6 +37,7 @@ from .cache import (
     encode_article,
     row_of,
     stat_key,
+    store_rows,
     write_search_text,
 )
 from .library import Library, LinkSource
@@ -342,11 +343,12 @@ def plain_text(raw_answer: str) -> str:
 # -- scanning ---------------------------------------------------------------------------------
 
 
-def scan(root: Path) -> Iterator[tuple[str, Stat | None]]:
+def scan(root: Path, stats: bool = True) -> Iterator[tuple[str, Stat | None]]:
     """(relpath, (size, mtime_ns, inode)) of every content file, as loading.discover finds them.
 
     Hidden and `__` folders are skipped, symlinked folders followed once; the stat is None
-    when the file cannot be stat'ed (the loader then reports why).
+    when the file cannot be stat'ed (the loader then reports why), or always without `stats`
+    (names only: a stat call per file is most of the scan's time).
     """
     seen: set[tuple[int, int]] = set()
     stack = [(os.fspath(root), "")]
@@ -373,6 +375,9 @@ def scan(root: Path) -> Iterator[tuple[str, Stat | None]]:
                     if is_dir:
                         if not name.startswith((".", "__")):
                             subdirs.append(name)
+                    elif not stats:
+                        if is_content_file(name):
+                            files.append((prefix + name, None))
                     elif is_content_file(name):
                         try:
                             st = entry.stat()
@@ -456,37 +461,61 @@ def _parse_chunk(root: str, items: list[tuple[str, Stat | None]], want_text: boo
     return [_parse_one(base, rel, stat, make_path(rel), want_text) for rel, stat in items]
 
 
-#: A file of the quick pass: its cache row, and whether the row may be cached.
-Quick = tuple[IndexRow, bool]
+#: A file of the quick pass as the library needs it: relpath, lean values (None: the file
+#: did not load) and then the encoded whole Article.
+Listed = tuple[str, LeanValues | None, bytes | None]
 
 
-def _quick_chunk(root: str, items: list[tuple[str, Stat | None]]) -> list[Quick]:
-    """Worker task of the quick pass: lean values where the quick reader is sure, else the
-    full summary (with its search text and link handles)."""
+def _quick_chunk(root: str, relpaths: list[str], database: str, defer: bool) -> list[Listed]:
+    """Worker task of the quick pass: stat and read each file, take its lean values where
+    the quick reader is sure (else the full summary, search text and link handles), and
+    store the rows in the cache database."""
     base = Path(root)
     make_path = _Paths(base)
-    out: list[Quick] = []
-    for relpath, stat in items:
-        lean = None
-        if stat is not None and stat[0] <= MAX_FILE_BYTES:
-            try:
-                data = _read(os.path.join(root, relpath), stat[0])
-            except OSError:
-                data = None
-            if data is not None and len(data) <= MAX_FILE_BYTES:
-                lean = quick_summary(data, relpath)
-                if lean is not None:
-                    out.append(((relpath, stat, lean, None, None, ()), True))
-                    continue
+    rows: list[IndexRow] = []
+    out: list[Listed] = []
+    for relpath in relpaths:
+        path = os.path.join(root, relpath)
+        lean = data = stat = None
+        try:
+            st = os.stat(path)
+            stat = stat_key(st.st_size, st.st_mtime_ns, st.st_ino)
+            if st.st_size <= MAX_FILE_BYTES:
+                data = _read(path, st.st_size)
+        except OSError:
+            pass
+        if data is not None and len(data) <= MAX_FILE_BYTES:
+            lean = quick_summary(data, relpath)
+        if lean is not None:
+            assert stat is not None
+            rows.append((relpath, stat, lean, None, None, ()))
+            out.append((relpath, lean, None))
+            continue
         _, _, blob, text, ok = _parse_one(base, relpath, stat, make_path(relpath))
         article = decode_article(blob, make_path(relpath), relpath)
-        out.append((row_of(article, stat or (0, 0, 0), blob, text), ok and stat is not None))
+        row = row_of(article, stat or (0, 0, 0), blob, text)
+        if ok and stat is not None:
+            rows.append(row)
+        out.append((relpath, row[2], None if row[2] is not None else blob))
+    _store(database, rows, defer)
     return out
+
+
+def _store(database: str, rows: list[IndexRow], defer: bool) -> None:
+    """Write rows to the cache database from a worker (its own connection)."""
+    if not rows:
+        return
+    conn = sqlite3.connect(database, timeout=60, isolation_level=None)
+    try:
+        conn.execute("PRAGMA synchronous = NORMAL")
+        store_rows(conn, rows, replace=False, defer=defer)
+    finally:
+        conn.close()
 
 
 def _detail_chunk(
     root: str, items: list[tuple[str, Stat]], database: str, defer: bool
-) -> list[Quick]:
+) -> list[IndexRow]:
     """Worker task of the detail pass: read files in full and store what the quick pass left
     out (summary, link handles, search text) straight into the cache database.
 
@@ -510,7 +539,7 @@ def _detail_chunk(
             parsed.append((row_of(article, stat, blob, text), None))
     if not parsed:
         return []
-    changed: list[Quick] = []
+    changed: list[IndexRow] = []
     conn = sqlite3.connect(database, timeout=60, isolation_level=None)
     try:
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -538,7 +567,7 @@ def _detail_chunk(
                 )
                 done.append((rowid, row))
                 if (tuple(old) if loaded else None) != lean:
-                    changed.append((row, True))
+                    changed.append(row)
             write_search_text(conn, done, defer)
         except BaseException:
             conn.execute("ROLLBACK")
@@ -669,8 +698,8 @@ def build_library(
         library = _build_cached(root, cache, workers, progress, batch_sink, defer_search, verify)
         if details:
             changed = complete_details(root, cache, workers=workers, defer_search=defer_search)
-            for row in changed:
-                library.add(_entry_of(root, row, _source(root, cache)))
+            for listed in changed:
+                library.add(entry_of(library, cache, listed))
         return library
     finally:
         if collecting:
@@ -741,9 +770,9 @@ def _source(root: Path, cache: IndexCache) -> DetailSource:
     return load
 
 
-def _entry_of(root: Path, row: IndexRow, source: DetailSource) -> Article:
-    """The library entry of a cache row: lean for an article, whole for a failed file."""
-    relpath, _, lean, blob, _, _ = row
+def _entry(root: Path, listed: Listed, source: DetailSource) -> Article:
+    """The library entry of a listed file: lean for an article, whole for a failed file."""
+    relpath, lean, blob = listed
     if lean is not None:
         return IndexedArticle.make(root, relpath, lean, source)
     assert blob is not None
@@ -764,32 +793,29 @@ def _build_cached(
     stats = library.index_stats
     stats.workers = workers if workers is not None else (os.cpu_count() or 1)
     source = _source(root, cache)
-    parser: _Parser[Quick] = _Parser(root, stats.workers, _quick_chunk)
-    add = library.add
+    database = os.fspath(cache.database) if cache.database is not None else ""
+    parser: _Parser[Listed] = _Parser(root, stats.workers, _quick_chunk, database, defer_search)
     make = IndexedArticle.make
     total: int | None = None
 
     def found(articles: list[Article]) -> None:
+        library.extend(articles)
         if batch_sink is not None and articles:
             batch_sink(articles)
         if progress is not None:
             progress(stats.cached + stats.parsed, total)
 
-    def absorb(chunk: list[Quick]) -> None:
-        articles = [_entry_of(root, row, source) for row, _ in chunk]
-        for article in articles:
-            add(article)
-        cache.put_rows([row for row, ok in chunk if ok], replace=False, defer=defer_search)
+    def absorb(chunk: list[Listed]) -> None:
         stats.parsed += len(chunk)
-        found(articles)
+        found([_entry(root, listed, source) for listed in chunk])
 
     try:
-        todo: list[tuple[str, Stat | None]] = []
+        todo: list[str] = []
         if cache.count() == 0:
-            # nothing to reuse: read while the scan goes on
-            for item in scan(root):
+            # nothing to reuse: read while the scan goes on (the workers stat the files)
+            for relpath, _ in scan(root, stats=False):
                 stats.files += 1
-                todo.append(item)
+                todo.append(relpath)
                 if len(todo) >= CHUNK:
                     parser.submit(todo)
                     todo = []
@@ -819,19 +845,18 @@ def _build_cached(
                         if on_disk is not None:
                             on_disk[relpath] = cached_stat
                         continue
-                add(article)
                 batch.append(article)
-                if len(batch) >= CHUNK * 4:
+                if len(batch) >= CHUNK * 8:
                     stats.cached += len(batch)
                     found(batch)
                     batch = []
             stats.cached += len(batch)
             found(batch)
             cache.delete(stale)  # changed and vanished files: what is read below is new
-            items = list(on_disk.items()) if on_disk is not None else []
-            stats.files = total = stats.cached + len(items)
-            for start in range(0, len(items), CHUNK):
-                parser.submit(items[start : start + CHUNK], last=start + CHUNK >= len(items))
+            names = list(on_disk) if on_disk is not None else []
+            stats.files = total = stats.cached + len(names)
+            for start in range(0, len(names), CHUNK):
+                parser.submit(names[start : start + CHUNK], last=start + CHUNK >= len(names))
         if todo:
             parser.submit(todo, last=True)
         total = stats.files
@@ -850,34 +875,37 @@ def complete_details(
     workers: int | None = None,
     defer_search: bool = False,
     progress: Callable[[int, int], None] | None = None,
-) -> list[IndexRow]:
+) -> list[Listed]:
     """Read in full every file the quick pass only listed, storing its summary, related
     entries (for backlinks) and search text in the cache.
 
-    Returns the rows whose lean values changed on the full read (the caller updates its
-    library with them). Runs in `workers` processes that write to the cache database
-    themselves.
+    Returns the files whose lean values changed on the full read (the caller updates its
+    library with them: see :func:`entry_of`). Runs in `workers` processes that write to
+    the cache database themselves.
     """
     todo = cache.without_detail()
     if not todo or cache.database is None:
         return []
     count = workers if workers is not None else (os.cpu_count() or 1)
-    parser: _Parser[Quick] = _Parser(
+    parser: _Parser[IndexRow] = _Parser(
         root, count, _detail_chunk, os.fspath(cache.database), defer_search
     )
-    changed: list[IndexRow] = []
-    done = 0
+    changed: list[Listed] = []
     try:
         for start in range(0, len(todo), CHUNK):
             parser.submit(todo[start : start + CHUNK], last=start + CHUNK >= len(todo))
         for start, chunk in zip(range(0, len(todo), CHUNK), parser.results(), strict=False):
-            changed += [row for row, _ in chunk]
-            done = min(len(todo), start + CHUNK)
+            changed += [(rel, lean, blob) for rel, _, lean, blob, _, _ in chunk]
             if progress is not None:
-                progress(done, len(todo))
+                progress(min(len(todo), start + CHUNK), len(todo))
     finally:
         parser.close()
     return changed
+
+
+def entry_of(library: Library, cache: IndexCache, listed: Listed) -> Article:
+    """The library entry for a file the detail pass re-read (see :func:`complete_details`)."""
+    return _entry(library.root, listed, _source(library.root, cache))
 
 
 def stale_paths(root: Path, cache: IndexCache) -> tuple[list[Path], list[Path]]:

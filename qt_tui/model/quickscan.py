@@ -89,44 +89,20 @@ _WANTED = ("id", "title", "article_title", "question", "subject", "url", "date")
 _BLOCK_HEADS = frozenset((">-", ">", "|-", "|", ">+", "|+"))
 
 
-def _entry(text: str, key: str) -> tuple[bool, str, list[str]] | None:
-    """The rest of the `key:` line at column 0 and the indented lines under it.
-
-    None when the key is not there; (False, ...) when it is there more than once or its
-    lines are not of the simple kind (blank lines inside, tabs).
-    """
-    marker = f"\n{key}:"
-    at = text.find(marker)
-    if at < 0:
-        return None
-    if text.find(marker, at + 1) >= 0:
-        return False, "", []
-    start = at + len(marker)
-    end = text.find("\n", start)
-    rest = text[start:end]
-    body: list[str] = []
-    while text.startswith(" ", end + 1):
-        line_end = text.find("\n", end + 1)
-        body.append(text[end + 1 : line_end])
-        end = line_end
-    if text.startswith(("\n", "\t"), end + 1) and end + 1 < len(text):
-        return False, "", []  # a blank line or a tab: leave the reading to YAML
-    return True, rest, body
-
-
-def _one_value(rest: str, body: list[str]) -> tuple[bool, Any]:
-    """The value of `key:<rest>` followed by its indented `body` lines, if simple."""
+def _one_value(rest: str, block: str) -> tuple[bool, Any]:
+    """The value of `key:<rest>` followed by its indented `block` lines (each after a
+    newline), if simple."""
     if rest and rest[0] != " ":
         return False, None
     head = rest.strip(" ")
     if head in _BLOCK_HEADS:
-        if len(body) != 1:
-            return False, None
-        text = body[0].lstrip(" ")
+        if not block or block.find("\n", 1) >= 0:
+            return False, None  # no line, or several (folding rules: leave them to YAML)
+        text = block.lstrip("\n ")
         if not text or text[0] in "\t#":
             return False, None
         return True, text if head[-1] == "-" else text + "\n"
-    if body:
+    if block:
         return False, None  # a multi-line plain scalar, a mapping or a list
     if not head:
         return True, None
@@ -136,6 +112,14 @@ def _one_value(rest: str, body: list[str]) -> tuple[bool, Any]:
     return True, value
 
 
+#: A wanted top-level key at the start of a line: its key, the rest of the line, the
+#: indented lines under it.
+_TOP = re.compile(
+    r"\n(id|title|article_title|question|subject|url|date|seo):([^\n]*)((?:\n[ ]+[^\n]*)*)"
+)
+_CHILD = re.compile(r"\n([ ]+)page_keywords:([^\n]*)((?:\n\1[ ]+[^\n]*)*)")
+
+
 def quick_values(front_matter: str, relpath: str) -> LeanValues | None:
     """The lean values of an article from its front matter text, or None when unsure.
 
@@ -143,23 +127,37 @@ def quick_values(front_matter: str, relpath: str) -> LeanValues | None:
     first one (plain characters only: no \\r); `relpath` the file's path in the folder (its
     first part is the subject folder, its name the title of last resort).
     """
+    text = front_matter
+    at = text.find("\nanswer:")
+    if at >= 0:  # most of the text: leave it out of the searches below
+        end = text.find("\n", at + 1)
+        while end >= 0 and text.startswith(" ", end + 1):
+            end = text.find("\n", end + 1)
+        if end < 0 or text.find("\nanswer:", end) >= 0:
+            return None
+        text = text[:at] + text[end:]
+    if "\t" in text or "\n\n " in text or "\n \n" in text:
+        return None  # tabs, blank lines inside blocks: leave the reading to YAML
     found: dict[str, Any] = {}
-    for key in _WANTED:
-        entry = _entry(front_matter, key)
-        if entry is None:
-            continue
-        ok, rest, body = entry
-        if ok:
-            ok, found[key] = _one_value(rest, body)
-        if not ok:
-            return None
     keywords: Any = None
-    seo = _entry(front_matter, "seo")
-    if seo is not None:
-        ok, rest, body = seo
-        if not ok or rest.strip(" ") or not body:
-            return None
-        ok, keywords = _seo_keywords(body)
+    for key, rest, block in _TOP.findall(text):
+        if key in found:
+            return None  # a repeated key
+        if key == "seo":
+            if rest.strip(" ") or not block:
+                return None
+            found[key] = None
+            child = _CHILD.findall(block)
+            if child:
+                indent = len(block) - len(block[1:].lstrip(" ")) - 1
+                pad, rest, lines = child[0]
+                if len(child) > 1 or len(pad) != indent:
+                    return None
+                ok, keywords = _one_value(rest, lines)
+                if not ok:
+                    return None
+            continue
+        ok, found[key] = _one_value(rest, block)
         if not ok:
             return None
     ident = found.get("id")
@@ -184,16 +182,3 @@ def quick_values(front_matter: str, relpath: str) -> LeanValues | None:
         _text(found.get("question")).strip(),
         _text(keywords).strip(),
     )
-
-
-def _seo_keywords(body: list[str]) -> tuple[bool, Any]:
-    """page_keywords from the lines under `seo:` (a plain one-level mapping), or not ok."""
-    indent = len(body[0]) - len(body[0].lstrip(" "))
-    text = "\n" + "\n".join(line[indent:] if line[:indent].isspace() else "\t" for line in body)
-    entry = _entry(text + "\n", "page_keywords")
-    if entry is None:
-        return True, None
-    ok, rest, lines = entry
-    if not ok:
-        return False, None
-    return _one_value(rest, lines)
