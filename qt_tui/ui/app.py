@@ -17,14 +17,18 @@ from textual.worker import Worker, WorkerState
 
 from ..model.article import Article
 from ..model.cache import IndexCache
-from ..model.indexing import build_library
+from ..model.indexing import build_library, complete_details, stale_paths
 from ..model.library import Library
-from ..model.watching import ContentWatcher
+from ..model.watching import ChangeBatch, ContentWatcher
 from ..resources import stylesheet
 from .commands import ArticleCommands
 from .screens.help import HelpScreen
 from .screens.live_flow import FilesChanged
 from .screens.main import MainScreen
+
+#: More changed files than this since the last run: rescan the folder (in worker processes)
+#: rather than re-reading them one by one.
+STALE_RESCAN = 500
 
 
 class QtApp(App[None]):
@@ -74,6 +78,8 @@ class QtApp(App[None]):
         self._partial = Library(root)
         self._partial_dirty = False
         self._loading = True
+        #: True once backlinks are complete (the files' related entries are all indexed).
+        self.index_ready = False
         self._show_while_indexing = True
         self._progress: tuple[int, int | None] = (0, None)
         self._last_partial = 0.0
@@ -86,7 +92,7 @@ class QtApp(App[None]):
         self.main_screen.set_status(f"Indexing {self.root} …")
         self.main_screen.index_cache = None
         self._partial_timer = self.set_interval(0.5, self._show_partial)
-        self._load()
+        self.call_after_refresh(self._load)  # the first frame first, then the work
 
     def _open_index(self) -> IndexCache:
         if self.use_cache:
@@ -101,9 +107,10 @@ class QtApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def _load(self) -> Library:
         self.index = self._open_index()
-        if self.index.count() > 0:
-            # a warm start: the finished index is seconds away, so browsing a partial copy
-            # (built again on the UI thread) would only slow it down
+        warm = self.index.count() > 0
+        if warm:
+            # the cache is read in well under a second: browsing a partial copy (built
+            # again on the UI thread) would only slow it down
             self._show_while_indexing = False
         return build_library(
             self.root,
@@ -111,18 +118,53 @@ class QtApp(App[None]):
             progress=lambda done, total: self.post_message(self.LoadProgress(done, total)),
             batch_sink=lambda articles: self.post_message(self.ArticlesFound(articles)),
             defer_search=True,  # list everything first; the search index fills in after
+            details=False,  # related entries and search text: read after, in the background
+            verify=not warm,  # compared with the folder after the start (see _complete_index)
         )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="search-index")
-    def _fill_search_index(self) -> None:
+    @work(thread=True, exclusive=True, exit_on_error=False, group="complete-index")
+    def _complete_index(self, verified: bool) -> None:
+        """After the start: catch up with changes made while the app was closed, read new
+        files in full (backlinks, search text), then fill the search index."""
         index = self.index
         if index is None:
             return
+        if not verified:
+            self.call_from_thread(self._set_search_state, "comparing the index with the folder")
+            changed, deleted = stale_paths(self.root, index)
+            if len(changed) + len(deleted) > STALE_RESCAN:
+                self._post_files(ChangeBatch(rescan=True, reason="the index is out of date"))
+                self.call_from_thread(self._set_search_state, "")
+                return  # the rescan reads what is new, this runs again after it
+            if changed or deleted:
+                self._post_files(
+                    ChangeBatch(changed=frozenset(changed), deleted=frozenset(deleted))
+                )
+
+        def linking(done: int, total: int) -> None:
+            state = f"reading links and search text: {done:,} of {total:,} files"
+            self.call_from_thread(self._set_search_state, state)
+
+        reread = complete_details(self.root, index, defer_search=True, progress=linking)
+        if reread:
+            paths = frozenset(self.root / relpath for relpath, _, _ in reread)
+            self._post_files(ChangeBatch(changed=paths))
+        self.call_from_thread(self._links_ready)
         left = index.index_pending(limit=5_000)
         while left:
             self.call_from_thread(self._set_search_state, f"search index: {left:,} files to go")
             left = index.index_pending(limit=5_000)
         self.call_from_thread(self._set_search_state, "")
+
+    def _links_ready(self) -> None:
+        """Every file's related entries are in the index: show the backlinks found since."""
+        library = self.main_screen.library
+        if library is not None:
+            self.main_screen.set_library(library)
+        self.index_ready = True
+
+    def _post_files(self, batch: ChangeBatch) -> None:
+        self.main_screen.post_message(FilesChanged(batch))
 
     def _set_search_state(self, state: str) -> None:
         self.main_screen.search_state = state
@@ -172,7 +214,8 @@ class QtApp(App[None]):
             self.main_screen.checks_enabled = True
             if self.index is not None:
                 self.main_screen.searcher = self.index.search
-            self._fill_search_index()
+            stats = getattr(library, "index_stats", None)
+            self._complete_index(verified=stats is None or stats.verified)
             select = library.find_path(self.selected) if self.selected else None
             self.main_screen.set_library(library, select=select.key if select else None)
             if self.watch:

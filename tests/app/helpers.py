@@ -24,11 +24,11 @@ async def wait_until(
 
 
 async def loaded(pilot: Pilot[None]) -> MainScreen:
-    """Wait for the background load and the first article to be shown."""
+    """Wait for the background load (backlinks included) and the first article to be shown."""
     app = pilot.app
     assert isinstance(app, QtApp)
     screen = app.main_screen
-    await wait_until(pilot, lambda: screen.library is not None)
+    await wait_until(pilot, lambda: screen.library is not None and app.index_ready)
     await wait_until(
         pilot, lambda: screen.view.article_key is not None or not screen.library.articles()
     )
