@@ -30,13 +30,16 @@ def rss_mb() -> float:
     return own / 1024
 
 
-async def measure(root: Path, rebuild: bool, interactions: bool) -> dict[str, object]:
+async def measure(
+    root: Path, rebuild: bool, interactions: bool, complete: bool = False
+) -> dict[str, object]:
     app = QtApp(root, watch=False, rebuild_cache=rebuild)
     result: dict[str, object] = {}
     async with app.run_test(size=(160, 45)) as pilot:
         screen = app.main_screen
-        await pilot.pause()
-        result["first_frame"] = time.time() - STARTED
+        while app.first_frame_at is None:  # set by the app once its first frame is drawn
+            await asyncio.sleep(0.005)
+        result["first_frame"] = app.first_frame_at - STARTED
         while app._loading:
             await asyncio.sleep(0.01)
         while screen.library is None or screen.view.article_key is None:
@@ -45,6 +48,11 @@ async def measure(root: Path, rebuild: bool, interactions: bool) -> dict[str, ob
         result["ready"] = time.time() - STARTED
         result["articles"] = len(screen.library.articles())
         result["rss_mb"] = rss_mb()
+        if complete:  # backlinks and search text of every file indexed too
+            while not app.index_ready:
+                await asyncio.sleep(0.05)
+            result["complete"] = time.time() - STARTED
+            result["rss_mb"] = rss_mb()
         if interactions:
             result.update(await interact(pilot, app))
             result["rss_mb"] = rss_mb()
@@ -138,12 +146,17 @@ def main() -> None:
     parser.add_argument("root", type=Path)
     parser.add_argument("--rebuild-cache", action="store_true")
     parser.add_argument("--interactions", action="store_true")
+    parser.add_argument(
+        "--complete", action="store_true", help="also wait for backlinks and search text"
+    )
     parser.add_argument("--live", action="store_true", help="measure write-to-view latency")
     args = parser.parse_args()
     if args.live:
         result = asyncio.run(live_latency(args.root))
     else:
-        result = asyncio.run(measure(args.root, args.rebuild_cache, args.interactions))
+        result = asyncio.run(
+            measure(args.root, args.rebuild_cache, args.interactions, args.complete)
+        )
     print(json.dumps(result))
 
 

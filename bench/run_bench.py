@@ -104,12 +104,13 @@ def main() -> None:
     cache_home = Path(tempfile.mkdtemp(prefix="qt-bench-cache-"))
     env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
 
-    cold, first, warm, rss = [], [], [], []
+    cold, first, warm, rss, complete = [], [], [], [], []
     interactions: dict[str, object] = {}
     for run in range(args.runs):
         print(f"run {run + 1}/{args.runs}: cold …", flush=True)
-        result = probe(root, env, "--rebuild-cache")
+        result = probe(root, env, "--rebuild-cache", "--complete")
         cold.append(float(result["ready"]))
+        complete.append(float(result["complete"]))
         first.append(float(result["first_frame"]))
         rss.append(float(result["rss_mb"]))
         print(f"run {run + 1}/{args.runs}: warm …", flush=True)
@@ -148,6 +149,10 @@ def main() -> None:
 
     row("first frame (tree + progress)", "≤ 0.5 s", spread(first), statistics.median(first) <= 0.5)
     row("cold index, no cache", "≤ 6 s", spread(cold), statistics.median(cold) <= 6)
+    print(
+        f"| … then backlinks and search text of every file (background) | — |"
+        f" {spread(complete)} | — |"
+    )
     row("warm start, cache present", "≤ 1.0 s", spread(warm), statistics.median(warm) <= 1.0)
     row("peak RSS", "≤ 300 MB", spread(rss, unit="MB"), max(rss) <= 300)
     row("open an article, p95 of 40", "≤ 100 ms", f"{p95(opens) * 1000:.0f} ms", p95(opens) <= 0.1)

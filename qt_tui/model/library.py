@@ -7,12 +7,15 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from .answer import answer_to_markdown, decode_escapes
 from .article import Article, RelatedLink
-from .loading import discover, load_article
-from .markdown import AnswerInfo, analyse
+
+if TYPE_CHECKING:
+    from .markdown import AnswerInfo
+
+# The loader (YAML, python-frontmatter) and the Markdown tools (mistune) are imported where
+# they are used: the app draws its first frame before it needs them.
 
 _LEARN_PATH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://[^/]+)?(/learn/[^?#]*)", re.IGNORECASE)
 
@@ -139,6 +142,8 @@ class Library:
     @classmethod
     def load(cls, root: Path, progress: Callable[[int], None] | None = None) -> Library:
         """Load every content file under `root`."""
+        from .loading import discover, load_article
+
         library = cls(root)
         for count, path in enumerate(discover(root), start=1):
             library.add(load_article(path, root))
@@ -248,6 +253,8 @@ class Library:
         """
         if not article.partial:
             return article
+        from .loading import load_article
+
         loaded = load_article(article.path, self.root)
         if self._articles.get(article.key) is not article:
             return loaded
@@ -387,6 +394,9 @@ class Library:
             cut = raw.rfind("\\n\\n", 0, MAX_RENDER_CHARS)
             cut = cut if cut > 0 else MAX_RENDER_CHARS
             raw, tail_raw = raw[:cut], raw[cut:]
+        from .answer import answer_to_markdown, decode_escapes
+        from .markdown import analyse
+
         markdown = answer_to_markdown(raw)
         rendered = RenderedAnswer(
             markdown,

@@ -7,6 +7,7 @@ import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -16,15 +17,19 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..model.article import Article
-from ..model.cache import IndexCache
-from ..model.indexing import build_library, complete_details, stale_paths
 from ..model.library import Library
-from ..model.watching import ChangeBatch, ContentWatcher
 from ..resources import stylesheet
 from .commands import ArticleCommands
 from .screens.help import HelpScreen
 from .screens.live_flow import FilesChanged
 from .screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from ..model.cache import IndexCache
+    from ..model.watching import ChangeBatch, ContentWatcher
+
+# The index, cache and watcher modules (SQLite, YAML, watchdog) are imported by the workers
+# that use them, after the first frame is on screen.
 
 #: More changed files than this since the last run: rescan the folder (in worker processes)
 #: rather than re-reading them one by one.
@@ -78,6 +83,8 @@ class QtApp(App[None]):
         self._partial = Library(root)
         self._partial_dirty = False
         self._loading = True
+        #: When the first frame was drawn (time.time()), for the benchmark.
+        self.first_frame_at: float | None = None
         #: True once backlinks are complete (the files' related entries are all indexed).
         self.index_ready = False
         self._show_while_indexing = True
@@ -92,9 +99,15 @@ class QtApp(App[None]):
         self.main_screen.set_status(f"Indexing {self.root} …")
         self.main_screen.index_cache = None
         self._partial_timer = self.set_interval(0.5, self._show_partial)
-        self.call_after_refresh(self._load)  # the first frame first, then the work
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: now start the work (it competes for the CPU)."""
+        self.first_frame_at = time.time()
+        self._load()
 
     def _open_index(self) -> IndexCache:
+        from ..model.cache import IndexCache
+
         if self.use_cache:
             try:
                 return IndexCache.open(self.root, rebuild=self.rebuild_cache)
@@ -106,6 +119,8 @@ class QtApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def _load(self) -> Library:
+        from ..model.indexing import build_library
+
         self.index = self._open_index()
         warm = self.index.count() > 0
         if warm:
@@ -126,6 +141,9 @@ class QtApp(App[None]):
     def _complete_index(self, verified: bool) -> None:
         """After the start: catch up with changes made while the app was closed, read new
         files in full (backlinks, search text), then fill the search index."""
+        from ..model.indexing import complete_details, stale_paths
+        from ..model.watching import ChangeBatch
+
         index = self.index
         if index is None:
             return
@@ -181,8 +199,10 @@ class QtApp(App[None]):
     def on_qt_app_articles_found(self, message: ArticlesFound) -> None:
         if not self._loading or not self._show_while_indexing:
             return
-        for article in message.articles:
-            self._partial.add(article)
+        if self._partial.links is None:
+            # backlinks from the index, never from the entries (that would read every file)
+            self._partial.links = self.index
+        self._partial.extend(message.articles)
         self._partial_dirty = True
         if self.main_screen.library is None:
             self._show_partial()
@@ -231,6 +251,8 @@ class QtApp(App[None]):
     # -- watching ---------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="watch")
     def _start_watching(self) -> None:
+        from ..model.watching import ContentWatcher
+
         watcher = ContentWatcher(
             self.root, lambda batch: self.main_screen.post_message(FilesChanged(batch))
         )

@@ -9,12 +9,10 @@ from textual import work
 from textual.message import Message
 
 from ...model.article import Article
-from ...model.indexing import build_library, update_paths
 from ...model.library import Library
-from ...model.loading import is_content_file
-from ...model.watching import ChangeBatch
 
 if TYPE_CHECKING:
+    from ...model.watching import ChangeBatch
     from .main import MainScreen
 
 
@@ -89,6 +87,9 @@ class LiveFlow:
     def _reread(
         self, changed: list[Path], gone: list[Path], moved: list[tuple[Path, Path]]
     ) -> None:
+        from ...model.indexing import update_paths
+        from ...model.loading import is_content_file
+
         screen = self._live()
         assert screen.library is not None
         scratch = Library(screen.library.root)  # parsed here, added to the real one on the UI
@@ -120,6 +121,8 @@ class LiveFlow:
 
     @work(thread=True, exclusive=True, group="live-rescan", exit_on_error=False)
     def _rescan(self, root: Path) -> None:
+        from ...model.indexing import build_library
+
         screen = self._live()
         library = build_library(root, cache=screen.index_cache)
         screen.post_message(LibraryRescanned(library))
