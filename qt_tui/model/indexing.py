@@ -853,6 +853,9 @@ def _build_cached(
         else:
             on_disk = dict(scan(root)) if verify else None
             stats.verified = verify
+            total = len(on_disk) if on_disk is not None else cache.count()
+            if progress is not None:
+                progress(0, total)
             batch: list[Article] = []
             stale: list[str] = []
             for relpath, cached_stat, lean, blob in cache.entries():

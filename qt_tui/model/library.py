@@ -131,6 +131,7 @@ class Library:
         self._by_url: _Index = {}
         self._by_stem: _Index = {}
         self._by_subject: dict[str, set[str]] = defaultdict(set)
+        self._failed: set[str] = set()
         # who links to what, by the link's own id / url / file stem: backlinks of an article
         # are found from its id, url and stem, then checked with resolve() (no global rebuild)
         self._linkers: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -158,6 +159,7 @@ class Library:
         key = article.key
         self._articles[key] = article
         if not article.loaded:
+            self._failed.add(key)
             return
         if self.links is None:
             for handle in _link_handles(article):
@@ -182,6 +184,7 @@ class Library:
                 continue
             entries[key] = article
             if not article.loaded:
+                self._failed.add(key)
                 continue
             if keep_links:
                 for handle in _link_handles(article):
@@ -207,6 +210,7 @@ class Library:
         if article is None:
             return None
         self.version += 1
+        self._failed.discard(key)
         if article.loaded:
             if self.links is None:
                 for handle in _link_handles(article):
@@ -276,7 +280,12 @@ class Library:
 
     def failed(self) -> list[Article]:
         """Files that could not be loaded, sorted by path."""
-        return sorted((a for a in self._articles.values() if not a.loaded), key=lambda a: a.key)
+        return [self._articles[key] for key in sorted(self._failed)]
+
+    @property
+    def loaded_count(self) -> int:
+        """How many articles loaded (len() counts the failed files too)."""
+        return len(self._articles) - len(self._failed)
 
     def subjects(self) -> list[tuple[str, int]]:
         """Every subject with its article count, sorted case-insensitively."""

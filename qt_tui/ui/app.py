@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 #: rather than re-reading them one by one.
 STALE_RESCAN = 500
 
+#: Seconds between progress redraws while indexing.
+PROGRESS_INTERVAL = 0.25
+
 
 class QtApp(App[None]):
     """qt-tui: browse a folder of QuickTakes articles."""
@@ -90,6 +93,7 @@ class QtApp(App[None]):
         self._show_while_indexing = True
         self._progress: tuple[int, int | None] = (0, None)
         self._last_partial = 0.0
+        self._last_progress = 0.0
 
     def get_default_screen(self) -> Screen[None]:
         return self.main_screen
@@ -159,7 +163,12 @@ class QtApp(App[None]):
                     ChangeBatch(changed=frozenset(changed), deleted=frozenset(deleted))
                 )
 
+        shown = [0.0]
+
         def linking(done: int, total: int) -> None:
+            if time.monotonic() - shown[0] < 1.0 and done < total:
+                return
+            shown[0] = time.monotonic()
             state = f"reading links and search text: {done:,} of {total:,} files"
             self.call_from_thread(self._set_search_state, state)
 
@@ -191,9 +200,13 @@ class QtApp(App[None]):
     def on_qt_app_load_progress(self, message: LoadProgress) -> None:
         if not self._loading:
             return
+        self._progress = (message.done, message.total)
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_INTERVAL:
+            return  # every redraw takes time from the indexing
+        self._last_progress = now
         total = f" of {message.total:,}" if message.total else ""
         self.main_screen.set_status(f"Indexing {self.root} … {message.done:,}{total} files")
-        self._progress = (message.done, message.total)
         self.main_screen.set_progress(message.done, message.total)
 
     def on_qt_app_articles_found(self, message: ArticlesFound) -> None:
@@ -208,12 +221,12 @@ class QtApp(App[None]):
             self._show_partial()
 
     def _show_partial(self) -> None:
-        """While indexing, show what is indexed so far (at most twice a second)."""
+        """While indexing, show what is indexed so far (less often as it grows)."""
         if not (self._loading and self._partial_dirty):
             return
         # refresh less often as the library grows, so indexing keeps the CPU
         now = time.monotonic()
-        if now - self._last_partial < min(4.0, 0.5 + len(self._partial) / 20_000):
+        if now - self._last_partial < min(8.0, 1.0 + len(self._partial) / 12_500):
             return
         self._last_partial = now
         self._partial_dirty = False

@@ -90,13 +90,13 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
             yield ArticleView(id="view")
         with Horizontal(id="status-bar"):
             yield Static(id="status")
-            yield ProgressBar(id="progress", show_eta=False)
+            yield ProgressBar(total=1, id="progress", show_eta=False)  # never open-ended
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(ArticleList).filter_input.display = False
         self.query_one("#status", Static).update(self._status)
-        self.query_one(ProgressBar).display = False
+        self.query_one(ProgressBar).display = self.library is None  # empty until indexing says
         self.tree.focus()
 
     # -- panes ------------------------------------------------------------------------------
@@ -113,11 +113,16 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         return self.query_one(ArticleView)
 
     def set_progress(self, done: int | None, total: int | None) -> None:
-        """Show indexing progress (a bar when the total is known); None hides it."""
+        """Show indexing progress; None hides the bar.
+
+        While the total is unknown the bar stays empty (the status line counts the files):
+        Textual animates an open-ended bar fifteen times a second, and every frame drawn
+        takes the interpreter from the indexing thread.
+        """
         bar = self.query_one(ProgressBar)
         bar.display = done is not None
         if done is not None:
-            bar.update(total=total, progress=done)
+            bar.update(total=total or 1, progress=done if total else 0)
 
     def set_status(self, message: str) -> None:
         """Show one line in the status bar (text from files is never markup)."""
@@ -180,8 +185,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         library = self.library
         if library is None:
             return
-        loaded = len(library.articles())
-        failed = len(library.failed())
+        loaded = library.loaded_count
+        failed = len(library) - loaded
         subjects = len(library.subjects())
         note = f" · {failed} file(s) with problems" if failed else ""
         watch = f" · {self.watch_state}" if self.watch_state else ""
