@@ -1,0 +1,477 @@
+"""Per-file check facts: what `qt-tui check` needs from one file, computed once and cached.
+
+A file's facts are a pure function of its bytes and relative path: the findings that depend
+on that file alone (loader problems, missing fields, types, titles, SEO lengths, the url),
+each with its line, plus the compact data the folder-wide checks need (id, title, subject,
+url, SEO title and every related entry with its line). They are plain tuples, stored with
+:mod:`marshal` in a SQLite file next to the index cache, one row per file, valid while the
+file's size, mtime_ns and inode are unchanged. So a second check of an unchanged folder reads
+no article file at all, and holds no file's text. Fixes never use this cache.
+"""
+
+from __future__ import annotations
+
+import gc
+import marshal
+import multiprocessing
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from . import loading
+from .article import Article
+from .cache import IndexCache, Stat
+from .checks import CODES, key_lines, line_of, local_checks, seo_kind, seo_title
+from .indexing import scan, summary_from_bytes
+from .library import id_key, url_key
+
+__all__ = [
+    "FACTS_VERSION",
+    "Facts",
+    "FactsCache",
+    "file_facts",
+    "folder_facts",
+    "id_norm",
+]
+
+#: Bump whenever the facts or the checks that produce them change: older rows are rebuilt.
+FACTS_VERSION = 1
+
+#: One file's facts (see :func:`file_facts` for the layout).
+Facts = tuple[Any, ...]
+
+# Field positions in a Facts tuple.
+LOADED, ID, ID_NORM, TITLE, SUBJECT, URL, URL_KEY, SEO_TITLE, SEO_KIND = range(9)
+SEO_LINE, SEO_TITLE_LINE, ID_LINE, FINDINGS, LINKS = range(9, 14)
+_FIELDS = 14
+# Field positions in a related entry of Facts[LINKS].
+L_KEY, L_NUMBER, L_ID, L_ID_NORM, L_TITLE, L_SUBJECT, L_URL, L_LINE = range(8)
+
+#: Files handed to one worker task.
+CHUNK = 500
+#: Fewer missing files than this are computed here, without starting a process pool.
+POOL_THRESHOLD = 400
+
+_SCHEMA = f"""
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE facts(
+    relpath TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    facts BLOB NOT NULL
+);
+INSERT INTO meta VALUES ('schema', '{FACTS_VERSION}');
+"""
+
+
+# -- one file -----------------------------------------------------------------------------------
+
+
+def id_norm(value: object) -> int | str | None:
+    """A lookup key for an id: equal for two ids exactly when their `id_key`s are equal
+    (an int for decimal ids, so that lookups need no string building)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = id_key(value)
+    if text is None:
+        return None
+    if text.isascii() and text.lstrip("-").isdigit():
+        number = int(text)
+        if str(number) == text:
+            return number
+    return text
+
+
+_COLUMN0_KEY = re.compile(r"([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]+(.*))?$")
+_ANY_KEY = re.compile(r"[ \t]*(?:-[ \t]+)*(?:[A-Za-z_][\w.-]*[ \t]*:)?[ \t]*(.*)$")
+_RISKY_START = frozenset("\"'[{!&*?|>")
+_BLOCK_HEADS = frozenset((">-", ">", "|-", "|"))
+_PLAIN_FORBIDDEN = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_NULLS = frozenset(("null", "Null", "NULL", "~"))
+_YAML_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+
+
+def _answer_is_text(text: str) -> bool:
+    """True when the front matter surely holds exactly one top-level `answer` whose value is
+    non-empty text; False when unsure (the caller then loads the whole file with PyYAML).
+
+    Only what YAML cannot read otherwise counts: every line at column 0 is a plain `key:`
+    line, no value starts a quoted scalar or flow collection (which could run on to column
+    0), and the answer is a block scalar with a non-blank first line or a plain scalar.
+    """
+    fm_end = text.find("\n---", 3)
+    if fm_end < 0:
+        return False
+    line_end = text.find("\n", fm_end + 1)
+    closing = text[fm_end + 1 :] if line_end < 0 else text[fm_end + 1 : line_end]
+    if closing.rstrip() != "---":
+        return False  # "----" or "--- x": let YAML decide where the front matter ends
+    head = text[: fm_end + 1].replace("\r\n", "\n")
+    if _YAML_BREAKS.search(head):
+        return False
+    lines = head.split("\n")
+    if lines[0].lstrip("\ufeff").rstrip() != "---":
+        return False
+    answers = 0
+    answer_ok = False
+    block_indent = -1  # inside a block scalar: lines indented more than this are its text
+    expect_block_text = False
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if expect_block_text:
+            expect_block_text = False
+            if indent == 0:
+                return False
+            answer_ok = True
+        if block_indent >= 0:
+            if indent > block_indent:
+                continue
+            block_indent = -1
+        if line.startswith(("---", "...")):
+            return False
+        if indent == 0:
+            if line[0] == "#":
+                continue
+            match = _COLUMN0_KEY.match(line)
+            if match is None:
+                return False
+            value = (match.group(2) or "").strip()
+            if match.group(1) == "answer":
+                answers += 1
+                if value in _BLOCK_HEADS:
+                    expect_block_text = True
+                else:
+                    answer_ok = (
+                        bool(value) and value[0] not in _PLAIN_FORBIDDEN and value not in _NULLS
+                    )
+        else:
+            match = _ANY_KEY.match(line)
+            value = match.group(1).strip() if match else line.strip()
+        if value in _BLOCK_HEADS:
+            block_indent = indent
+        elif value and value[0] in _RISKY_START:
+            return False
+    return answers == 1 and answer_ok and not expect_block_text
+
+
+def _article(data: bytes, path: Path, root: Path, text: str) -> Article:
+    """The article as the checks see it: an index summary (fast) when its answer is surely
+    text, else the whole file loaded, so that answer findings are exact."""
+    summary = summary_from_bytes(data, path, root)
+    if not summary.loaded or _answer_is_text(text):
+        return summary
+    return loading.article_from_bytes(data, path, root)
+
+
+def facts_of_article(article: Article, lines: dict[str, int]) -> Facts:
+    """The facts of one loaded or failed article, given its file's key lines."""
+    findings: list[tuple[int | None, str, str, str]] = []
+    if not article.loaded:
+        findings = [(p.line, p.code, str(p.severity), p.message) for p in article.problems]
+        return (False, article.id, None, "", "", "", None, "", None, None, None, None,
+                tuple(findings), ())  # fmt: skip
+    for problem in article.problems:
+        if problem.code != "bad-type":
+            findings.append((problem.line, problem.code, str(problem.severity), problem.message))
+
+    def add(code: str, message: str, key: str | None = None) -> None:
+        findings.append((line_of(lines, key), code, _SEVERITY[code], message))
+
+    local_checks(article, lines, add)
+    fm = article.front_matter
+    url = article.url
+    key = url_key(url)
+    links = []
+    for link in article.related:
+        canonical = link.key == f"related_article{link.number}"
+        links.append(
+            (
+                None if canonical else link.key,
+                link.number,
+                link.id,
+                id_norm(link.id),
+                link.title,
+                link.subject,
+                link.url,
+                lines.get(link.key),
+            )
+        )
+    return (
+        True,
+        article.id,
+        id_norm(article.id),
+        article.title,
+        article.subject,
+        url,
+        url if key == url else key,
+        seo_title(article),
+        seo_kind(fm),
+        lines.get("seo"),
+        line_of(lines, "seo.title"),
+        lines.get("id"),
+        tuple(findings),
+        tuple(links),
+    )
+
+
+def file_facts(data: bytes, path: Path, root: Path) -> Facts:
+    """The facts of one file from its bytes (`path` is under `root`)."""
+    text = data.decode("utf-8-sig", errors="replace")
+    lines = key_lines(text)
+    return facts_of_article(_article(data, path, root, text), lines)
+
+
+_SEVERITY = {code: str(severity) for code, severity in CODES.items()}
+
+
+def _read(path: str, size: int) -> bytes:
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(handle, size + 1)
+        if len(data) > size:  # it grew since the scan
+            parts = [data]
+            while part := os.read(handle, 1 << 16):
+                parts.append(part)
+            data = b"".join(parts)
+    finally:
+        os.close(handle)
+    return data
+
+
+#: One computed file: relpath, stat, encoded facts, whether the row may be cached.
+Computed = tuple[str, Stat | None, bytes, bool]
+
+
+def _compute_one(root: Path, relpath: str, stat: Stat | None) -> Computed:
+    path = root / relpath
+    limit = loading.MAX_FILE_BYTES
+    try:
+        if stat is None or stat[0] > limit:
+            raise OSError
+        data = _read(os.fspath(path), stat[0])
+        if len(data) > limit:
+            raise OSError
+    except OSError:
+        article = loading.load_article(path, root)
+        cacheable = stat is not None and stat[0] > limit  # "too large" holds for this stat
+        return relpath, stat, marshal.dumps(facts_of_article(article, {})), cacheable
+    return relpath, stat, marshal.dumps(file_facts(data, path, root)), True
+
+
+def _compute_chunk(root: str, items: list[tuple[str, Stat | None]]) -> list[Computed]:
+    """Worker task: the encoded facts of a chunk of files."""
+    base = Path(root)
+    return [_compute_one(base, relpath, stat) for relpath, stat in items]
+
+
+def _pool(workers: int) -> Executor:
+    """A process pool; fork when this process has no other threads (fast), else forkserver."""
+    methods = multiprocessing.get_all_start_methods()
+    method = "fork" if threading.active_count() == 1 and "fork" in methods else None
+    if method is None and "forkserver" in methods:
+        method = "forkserver"
+    context = multiprocessing.get_context(method)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=gc.disable)
+
+
+def _compute(
+    root: Path, items: list[tuple[str, Stat | None]], workers: int
+) -> Iterator[list[Computed]]:
+    """Facts of `items`, chunk by chunk, in a process pool when there are many."""
+    chunks = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
+    pool: Executor | None = None
+    futures: list[Future[list[Computed]] | None] = []
+    if workers > 1 and len(items) >= POOL_THRESHOLD:
+        try:
+            pool = _pool(workers)
+            futures = [pool.submit(_compute_chunk, os.fspath(root), chunk) for chunk in chunks]
+        except (OSError, ValueError, ImportError, RuntimeError):
+            pool, futures = None, []
+    try:
+        for index, chunk in enumerate(chunks):
+            future = futures[index] if futures else None
+            if future is not None:
+                try:
+                    yield future.result()
+                    continue
+                except Exception:  # a broken pool: compute what is left here
+                    futures = []
+            yield _compute_chunk(os.fspath(root), chunk)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+# -- the cache ----------------------------------------------------------------------------------
+
+
+def _busy(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def _remove_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+class FactsCache:
+    """The facts of one content folder's files, in a SQLite file next to its index cache."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.path = path
+        self._conn = connection
+
+    @staticmethod
+    def location(root: Path) -> Path:
+        """Where the facts of `root` live: beside the index cache, `<hash>.checks.sqlite3`."""
+        return IndexCache.location(root).with_suffix(".checks.sqlite3")
+
+    @classmethod
+    def open(cls, root: Path) -> FactsCache:
+        """Open (or create) the facts cache of `root`. A corrupt file, another schema
+        version or another root's cache is deleted and started again. Raises OSError or
+        sqlite3.Error when there can be no cache (unwritable folder, locked database)."""
+        path = cls.location(root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        real = str(Path(root).resolve())
+        try:
+            return cls._connect(path, real)
+        except sqlite3.DatabaseError as exc:
+            if _busy(exc):
+                raise
+            _remove_files(path)
+            return cls._connect(path, real)
+
+    @classmethod
+    def _connect(cls, path: Path, real: str) -> FactsCache:
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            connection.execute("PRAGMA busy_timeout = 5000")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            if tables:
+                meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+                if meta.get("schema") != str(FACTS_VERSION) or meta.get("root") != real:
+                    raise sqlite3.DatabaseError("stale facts cache")
+                connection.execute("SELECT count(*) FROM facts").fetchone()
+            else:
+                connection.executescript(_SCHEMA)
+                connection.execute("INSERT INTO meta VALUES ('root', ?)", (real,))
+        except sqlite3.DatabaseError:
+            connection.close()
+            raise
+        return cls(connection, path)
+
+    def rows(self) -> Iterator[tuple[str, int, int, int, bytes]]:
+        """Every row: relpath, size, mtime_ns, inode, encoded facts."""
+        yield from self._conn.execute("SELECT relpath, size, mtime_ns, inode, facts FROM facts")
+
+    def put(self, rows: list[tuple[str, Stat, bytes]]) -> None:
+        """Store (relpath, stat, encoded facts) rows, replacing older ones."""
+        self._conn.execute("BEGIN")
+        try:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)",
+                [(rel, st[0], st[1], st[2], blob) for rel, st, blob in rows],
+            )
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
+    def delete(self, relpaths: list[str]) -> None:
+        """Drop the rows of files that are gone."""
+        if relpaths:
+            self._conn.execute("BEGIN")
+            self._conn.executemany("DELETE FROM facts WHERE relpath = ?", [(r,) for r in relpaths])
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _open_cache(root: Path) -> FactsCache | None:
+    try:
+        return FactsCache.open(root)
+    except (OSError, sqlite3.Error):
+        return None  # an unwritable cache folder or a busy database: compute in memory
+
+
+def _storable(relpath: str) -> bool:
+    try:
+        relpath.encode("utf-8")
+    except UnicodeEncodeError:
+        return False  # an undecodable file name: SQLite cannot hold it
+    return True
+
+
+def folder_facts(
+    root: Path, *, use_cache: bool = True, workers: int | None = None
+) -> list[tuple[str, Facts]]:
+    """(relpath, facts) of every content file under `root`, sorted by relpath.
+
+    Cached facts are used while the file's (size, mtime_ns, inode) match; the others are
+    computed (in `workers` processes, default one per CPU) and stored. Without a usable
+    cache (or with `use_cache=False`) everything is computed in memory.
+    """
+    root = Path(root)
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of small tuples, none cyclic
+    try:
+        cache = _open_cache(root) if use_cache else None
+        try:
+            return _folder_facts(root, cache, workers or os.cpu_count() or 1)
+        finally:
+            if cache is not None:
+                cache.close()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _folder_facts(root: Path, cache: FactsCache | None, workers: int) -> list[tuple[str, Facts]]:
+    on_disk = dict(scan(root))
+    found: dict[str, Facts] = {}
+    loads = marshal.loads
+    if cache is not None:
+        gone: list[str] = []
+        try:
+            for relpath, size, mtime_ns, inode, blob in cache.rows():
+                stat = on_disk.get(relpath, False)
+                if stat == (size, mtime_ns, inode):
+                    try:
+                        facts = loads(blob)
+                    except (ValueError, EOFError, TypeError):
+                        facts = None
+                    if type(facts) is tuple and len(facts) == _FIELDS:
+                        found[relpath] = facts
+                        continue
+                if stat is False:
+                    gone.append(relpath)
+            cache.delete(gone)
+        except sqlite3.DatabaseError:
+            found.clear()
+            cache = None
+    missing = [(rel, stat) for rel, stat in on_disk.items() if rel not in found]
+    for chunk in _compute(root, missing, workers):
+        fresh = []
+        for relpath, stat, blob, cacheable in chunk:
+            found[relpath] = loads(blob)
+            if cacheable and stat is not None and _storable(relpath):
+                fresh.append((relpath, stat, blob))
+        if cache is not None and fresh:
+            try:
+                cache.put(fresh)
+            except sqlite3.DatabaseError:
+                cache = None
+    return sorted(found.items())
