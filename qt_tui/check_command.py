@@ -193,6 +193,8 @@ def json_chunks(root: Path, report: FolderReport) -> Iterator[str]:
 
 
 def _json_id(ident: object) -> str:
+    if type(ident) is int:
+        return int.__repr__(ident)
     if isinstance(ident, str):
         return encode_basestring(ident)
     return json.dumps(ident)

@@ -17,16 +17,26 @@ import multiprocessing
 import os
 import re
 import sqlite3
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from . import loading
 from .article import Article
 from .cache import IndexCache, Stat
-from .checks import CODES, key_lines, line_of, local_checks, seo_kind, seo_title
+from .checks import (
+    CODES,
+    key_lines,
+    line_of,
+    local_checks,
+    seo_kind,
+    seo_site_parts,
+    seo_title,
+)
 from .indexing import scan, summary_from_bytes
 from .library import id_key, url_key
 
@@ -40,15 +50,15 @@ __all__ = [
 ]
 
 #: Bump whenever the facts or the checks that produce them change: older rows are rebuilt.
-FACTS_VERSION = 1
+FACTS_VERSION = 2
 
 #: One file's facts (see :func:`file_facts` for the layout).
 Facts = tuple[Any, ...]
 
 # Field positions in a Facts tuple.
 LOADED, ID, ID_NORM, TITLE, SUBJECT, URL, URL_KEY, SEO_TITLE, SEO_KIND = range(9)
-SEO_LINE, SEO_TITLE_LINE, ID_LINE, FINDINGS, LINKS = range(9, 14)
-_FIELDS = 14
+SEO_LINE, SEO_TITLE_LINE, ID_LINE, FINDINGS, LINKS, SEO_PREFIX, SEO_SITE = range(9, 16)
+_FIELDS = 16
 # Field positions in a related entry of Facts[LINKS].
 L_KEY, L_NUMBER, L_ID, L_ID_NORM, L_TITLE, L_SUBJECT, L_URL, L_LINE = range(8)
 
@@ -88,9 +98,16 @@ def id_norm(value: object) -> int | str | None:
     return text
 
 
-_COLUMN0_KEY = re.compile(r"([A-Za-z_][\w.-]*)[ \t]*:(?:[ \t]+(.*))?$")
-_ANY_KEY = re.compile(r"[ \t]*(?:-[ \t]+)*(?:[A-Za-z_][\w.-]*[ \t]*:)?[ \t]*(.*)$")
-_RISKY_START = frozenset("\"'[{!&*?|>")
+#: A line at column 0 that is not a comment, nor a plain `key:` line.
+_ODD_TOP_LINE = re.compile(r"^(?=[^\n])(?![ #]|[A-Za-z_][\w.-]*[ \t]*:(?:[ \t]|$))", re.M)
+#: A value (after indentation, "- " and "key: ") that starts a quoted scalar, a flow
+#: collection, a tag, an anchor, an alias or a complex key (which may run on to column 0),
+#: or a block scalar header with something after it.
+_ODD_VALUE = re.compile(
+    r"^[ ]*(?:-[ ]+)*(?:[A-Za-z_][\w.-]*[ \t]*:[ \t]+)?(?:[\"'\[{!&*?\t]|[|>](?!-?[ \t]*$))",
+    re.MULTILINE,
+)
+_ANSWER = re.compile(r"^answer[ \t]*:(?:[ \t]+(.*))?$", re.MULTILINE)
 _BLOCK_HEADS = frozenset((">-", ">", "|-", "|"))
 _PLAIN_FORBIDDEN = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _NULLS = frozenset(("null", "Null", "NULL", "~"))
@@ -101,9 +118,10 @@ def _answer_is_text(text: str) -> bool:
     """True when the front matter surely holds exactly one top-level `answer` whose value is
     non-empty text; False when unsure (the caller then loads the whole file with PyYAML).
 
-    Only what YAML cannot read otherwise counts: every line at column 0 is a plain `key:`
-    line, no value starts a quoted scalar or flow collection (which could run on to column
-    0), and the answer is a block scalar with a non-blank first line or a plain scalar.
+    It is sure only where YAML cannot read the lines otherwise: every line at column 0 is a
+    plain `key:` line, and no value starts a quoted scalar or flow collection (which could
+    run on to column 0); the answer is a block scalar whose first line is not blank, or a
+    plain scalar. Lines of block scalars are looked at too, which only makes it unsure.
     """
     fm_end = text.find("\n---", 3)
     if fm_end < 0:
@@ -112,54 +130,23 @@ def _answer_is_text(text: str) -> bool:
     closing = text[fm_end + 1 :] if line_end < 0 else text[fm_end + 1 : line_end]
     if closing.rstrip() != "---":
         return False  # "----" or "--- x": let YAML decide where the front matter ends
-    head = text[: fm_end + 1].replace("\r\n", "\n")
-    if _YAML_BREAKS.search(head):
+    first_end = text.find("\n")
+    if text[:first_end].lstrip("\ufeff").rstrip() != "---":
         return False
-    lines = head.split("\n")
-    if lines[0].lstrip("\ufeff").rstrip() != "---":
+    head = text[first_end + 1 : fm_end + 1].replace("\r\n", "\n")
+    if _YAML_BREAKS.search(head) or _ODD_TOP_LINE.search(head) or _ODD_VALUE.search(head):
         return False
-    answers = 0
-    answer_ok = False
-    block_indent = -1  # inside a block scalar: lines indented more than this are its text
-    expect_block_text = False
-    for line in lines[1:]:
-        if not line.strip():
-            continue
-        indent = len(line) - len(line.lstrip(" "))
-        if expect_block_text:
-            expect_block_text = False
-            if indent == 0:
-                return False
-            answer_ok = True
-        if block_indent >= 0:
-            if indent > block_indent:
-                continue
-            block_indent = -1
-        if line.startswith(("---", "...")):
-            return False
-        if indent == 0:
-            if line[0] == "#":
-                continue
-            match = _COLUMN0_KEY.match(line)
-            if match is None:
-                return False
-            value = (match.group(2) or "").strip()
-            if match.group(1) == "answer":
-                answers += 1
-                if value in _BLOCK_HEADS:
-                    expect_block_text = True
-                else:
-                    answer_ok = (
-                        bool(value) and value[0] not in _PLAIN_FORBIDDEN and value not in _NULLS
-                    )
-        else:
-            match = _ANY_KEY.match(line)
-            value = match.group(1).strip() if match else line.strip()
-        if value in _BLOCK_HEADS:
-            block_indent = indent
-        elif value and value[0] in _RISKY_START:
-            return False
-    return answers == 1 and answer_ok and not expect_block_text
+    answers = _ANSWER.findall(head)
+    if len(answers) != 1:
+        return False
+    value = answers[0].strip()
+    if value in _BLOCK_HEADS:
+        match = _ANSWER.search(head)
+        assert match is not None
+        next_end = head.find("\n", match.end() + 1)
+        following = head[match.end() + 1 : next_end if next_end >= 0 else len(head)]
+        return following[:1] == " " and bool(following.strip())
+    return bool(value) and value[0] not in _PLAIN_FORBIDDEN and value not in _NULLS
 
 
 def _article(data: bytes, path: Path, root: Path, text: str) -> Article:
@@ -177,7 +164,7 @@ def facts_of_article(article: Article, lines: dict[str, int]) -> Facts:
     if not article.loaded:
         findings = [(p.line, p.code, str(p.severity), p.message) for p in article.problems]
         return (False, article.id, None, "", "", "", None, "", None, None, None, None,
-                tuple(findings), ())  # fmt: skip
+                tuple(findings), (), None, None)  # fmt: skip
     for problem in article.problems:
         if problem.code != "bad-type":
             findings.append((problem.line, problem.code, str(problem.severity), problem.message))
@@ -188,6 +175,8 @@ def facts_of_article(article: Article, lines: dict[str, int]) -> Facts:
     local_checks(article, lines, add)
     fm = article.front_matter
     url = article.url
+    seo = seo_title(article)
+    prefix, site = seo_site_parts(seo, article.subject)
     key = url_key(url)
     links = []
     for link in article.related:
@@ -212,13 +201,15 @@ def facts_of_article(article: Article, lines: dict[str, int]) -> Facts:
         article.subject,
         url,
         url if key == url else key,
-        seo_title(article),
+        seo,
         seo_kind(fm),
         lines.get("seo"),
         line_of(lines, "seo.title"),
         lines.get("id"),
         tuple(findings),
         tuple(links),
+        None if prefix is None else sys.intern(prefix),
+        None if site is None else sys.intern(site),
     )
 
 
@@ -372,9 +363,28 @@ class FactsCache:
             raise
         return cls(connection, path)
 
-    def rows(self) -> Iterator[tuple[str, int, int, int, bytes]]:
-        """Every row: relpath, size, mtime_ns, inode, encoded facts."""
-        yield from self._conn.execute("SELECT relpath, size, mtime_ns, inode, facts FROM facts")
+    def decoded_rows(self) -> list[tuple[str, Stat, Facts | None]]:
+        """Every row: relpath, (size, mtime_ns, inode), facts (None if they do not decode)."""
+        loads = marshal.loads
+        result: list[tuple[str, Stat, Facts | None]] = []
+        cursor = self._conn.execute("SELECT relpath, size, mtime_ns, inode, facts FROM facts")
+        while batch := cursor.fetchmany(2000):
+            for relpath, size, mtime_ns, inode, blob in batch:
+                try:
+                    facts = loads(blob)
+                except (ValueError, EOFError, TypeError):
+                    facts = None
+                if type(facts) is not tuple or len(facts) != _FIELDS:
+                    facts = None
+                result.append((relpath, (size, mtime_ns, inode), facts))
+        return result
+
+    def discard(self, exc: sqlite3.DatabaseError) -> None:
+        """After an error: go on without the cache; a damaged file (not a busy one) is
+        removed so that the next check starts a new one."""
+        self._conn.close()
+        if not _busy(exc):
+            _remove_files(self.path)
 
     def put(self, rows: list[tuple[str, Stat, bytes]]) -> None:
         """Store (relpath, stat, encoded facts) rows, replacing older ones."""
@@ -428,9 +438,10 @@ def folder_facts(
     collecting = gc.isenabled()
     gc.disable()  # hundreds of thousands of small tuples, none cyclic
     try:
+        scanned = _start_scan(root)  # on the other core while the cache is read
         cache = _open_cache(root) if use_cache else None
         try:
-            return _folder_facts(root, cache, workers or os.cpu_count() or 1)
+            return _folder_facts(root, cache, scanned, workers or os.cpu_count() or 1)
         finally:
             if cache is not None:
                 cache.close()
@@ -439,39 +450,85 @@ def folder_facts(
             gc.enable()
 
 
-def _folder_facts(root: Path, cache: FactsCache | None, workers: int) -> list[tuple[str, Facts]]:
-    on_disk = dict(scan(root))
-    found: dict[str, Facts] = {}
-    loads = marshal.loads
-    if cache is not None:
-        gone: list[str] = []
+def _scan_into(root: Path, sender: Connection) -> None:
+    """Child process: send the scan of `root`, marshalled."""
+    sender.send_bytes(marshal.dumps(list(scan(root))))
+    sender.close()
+
+
+def _start_scan(root: Path) -> Callable[[], dict[str, Stat | None]]:
+    """Start `scan(root)` in a forked process when this process has no other threads (a
+    thread would fight the cache reader for the interpreter); returns the way to its result."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("fork")
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_scan_into, args=(root, sender), daemon=True)
         try:
-            for relpath, size, mtime_ns, inode, blob in cache.rows():
-                stat = on_disk.get(relpath, False)
-                if stat == (size, mtime_ns, inode):
-                    try:
-                        facts = loads(blob)
-                    except (ValueError, EOFError, TypeError):
-                        facts = None
-                    if type(facts) is tuple and len(facts) == _FIELDS:
-                        found[relpath] = facts
-                        continue
-                if stat is False:
-                    gone.append(relpath)
+            process.start()
+        except OSError:
+            receiver.close()
+        else:
+            sender.close()
+
+            def result() -> dict[str, Stat | None]:
+                try:
+                    data = receiver.recv_bytes()
+                except (EOFError, OSError):
+                    data = None
+                finally:
+                    receiver.close()
+                    process.join()
+                if data is None or process.exitcode != 0:
+                    return dict(scan(root))  # the child failed: scan here
+                return dict(marshal.loads(data))
+
+            return result
+    return lambda: dict(scan(root))
+
+
+def _folder_facts(
+    root: Path,
+    cache: FactsCache | None,
+    scanned: Callable[[], dict[str, Stat | None]],
+    workers: int,
+) -> list[tuple[str, Facts]]:
+    cached: list[tuple[str, Stat, Facts | None]] = []
+    try:
+        if cache is not None:
+            cached = cache.decoded_rows()
+    except sqlite3.DatabaseError as exc:
+        if cache is not None:
+            cache.discard(exc)
+        cache = None
+        cached = []
+    on_disk = scanned()
+    found: dict[str, Facts] = {}
+    gone: list[str] = []
+    for relpath, stat, facts in cached:
+        current = on_disk.get(relpath, False)
+        if current == stat and facts is not None:
+            found[relpath] = facts
+        elif current is False:
+            gone.append(relpath)
+    del cached
+    if cache is not None and gone:
+        try:
             cache.delete(gone)
-        except sqlite3.DatabaseError:
-            found.clear()
+        except sqlite3.DatabaseError as exc:
+            cache.discard(exc)
             cache = None
     missing = [(rel, stat) for rel, stat in on_disk.items() if rel not in found]
+    loads = marshal.loads
     for chunk in _compute(root, missing, workers):
         fresh = []
-        for relpath, stat, blob, cacheable in chunk:
+        for relpath, file_stat, blob, cacheable in chunk:
             found[relpath] = loads(blob)
-            if cacheable and stat is not None and _storable(relpath):
-                fresh.append((relpath, stat, blob))
+            if cacheable and file_stat is not None and _storable(relpath):
+                fresh.append((relpath, file_stat, blob))
         if cache is not None and fresh:
             try:
                 cache.put(fresh)
-            except sqlite3.DatabaseError:
+            except sqlite3.DatabaseError as exc:
+                cache.discard(exc)
                 cache = None
     return sorted(found.items())

@@ -440,14 +440,36 @@ def local_checks(article: Article, lines: dict[str, int], add: _Add) -> None:
 def site_of(pairs: Iterable[tuple[str, str]]) -> str | None:
     """The `<site>` of `<site> | <subject>` SEO titles, from every loaded article's
     (seo title, subject), if more than half the articles follow it."""
-    titles = list(pairs)
-    prefixes = Counter(t.split(" | ", 1)[0].strip() for t, _ in titles if " | " in t)
+    prefixes: Counter[str] = Counter()
+    following: Counter[str] = Counter()
+    total = 0
+    for title, subject in pairs:
+        prefix, site = seo_site_parts(title, subject)
+        total += 1
+        if prefix is not None:
+            prefixes[prefix] += 1
+        if site is not None:
+            following[site] += 1
+    return site_from_counts(prefixes, following, total)
+
+
+def seo_site_parts(title: str, subject: str) -> tuple[str | None, str | None]:
+    """What one article says about the folder's site: the prefix of its SEO title (None
+    without " | "), and the site its title follows `<site> | <subject>` for (None if none)."""
+    prefix = title.split(" | ", 1)[0].strip() if " | " in title else None
+    head, sep, tail = title.partition("|")
+    site = head.strip() if sep and tail.strip() == subject.strip() else None
+    return prefix, site
+
+
+def site_from_counts(prefixes: Counter[str], following: Counter[str], total: int) -> str | None:
+    """The site: the most common prefix (the least of equals), if more than half of `total`
+    articles follow it (`following`: articles per site they follow)."""
     if not prefixes:
         return None
     best = max(prefixes.values())
     candidate = min(p for p, n in prefixes.items() if n == best)
-    following = sum(1 for t, subject in titles if _seo_ok(t, candidate, subject))
-    return candidate if candidate and following * 2 > len(titles) else None
+    return candidate if candidate and following[candidate] * 2 > total else None
 
 
 def seo_kind(fm: dict[str, Any]) -> str | None:

@@ -10,6 +10,7 @@ findings equal `Checker(Library.load(root)).check()`.
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,8 @@ from .checkfacts import (
     LOADED,
     SEO_KIND,
     SEO_LINE,
+    SEO_PREFIX,
+    SEO_SITE,
     SEO_TITLE,
     SEO_TITLE_LINE,
     SUBJECT,
@@ -41,7 +44,7 @@ from .checkfacts import (
     Facts,
     folder_facts,
 )
-from .checks import CODES, Finding, link_name, seo_title_problem, site_of
+from .checks import CODES, Finding, link_name, seo_title_problem, site_from_counts
 from .library import url_key
 
 __all__ = ["FolderReport", "Resolver", "check_folder"]
@@ -179,67 +182,114 @@ def _check(root: Path, pairs: list[tuple[str, Facts]], select: set[str] | None) 
     del pairs
     count = len(facts)
     resolver = Resolver(paths, facts)
-    by_id, shared_ids, resolve = resolver.by_id, resolver.shared_ids, resolver.resolve
+    shared_ids, resolve = resolver.shared_ids, resolver.resolve
+    direct = resolver.by_id
+    if shared_ids:  # ids of several files need the url to choose: mark them
+        direct = dict(direct)
+        for key in shared_ids:
+            direct[key] = -1
+    get = direct.get
     loaded = [index for index, fact in enumerate(facts) if fact[LOADED]]
 
-    # pass 1: every entry's target, the links between files, who is linked at all
-    targets: list[tuple[int | None, ...] | None] = [None] * count
-    edges: set[int] = set()
-    inbound = bytearray(count)
+    # pass 1: every entry's target, and the set of other files each file links to
+    targets: list[list[int | None] | None] = [None] * count
+    linked: list[set[int | None] | None] = [None] * count
     for index in loaded:
         links = facts[index][LINKS]
         if not links:
             continue
-        found: list[int | None] = []
-        for link in links:
-            key = link[L_ID_NORM]
-            target = by_id.get(key) if key is not None else None
-            if target is None or key in shared_ids:
-                target = resolve(key, link[L_URL])
-            found.append(target)
-            if target is not None and target != index:
-                edges.add(index * count + target)
-                inbound[target] = 1
-        targets[index] = tuple(found)
+        found: list[int | None] = [get(link[L_ID_NORM]) for link in links]
+        if None in found or -1 in found:
+            found = [
+                target
+                if target is not None and target >= 0
+                else resolve(link[L_ID_NORM], link[L_URL])
+                for target, link in zip(found, links, strict=True)
+            ]
+        targets[index] = found
+        others = set(found)
+        others.discard(index)
+        others.discard(None)
+        linked[index] = others
+    inbound: set[int | None] = set().union(*(others for others in linked if others))
 
-    site = site_of((facts[i][SEO_TITLE], facts[i][SUBJECT]) for i in loaded)
+    prefixes = Counter(facts[i][SEO_PREFIX] for i in loaded)
+    following = Counter(facts[i][SEO_SITE] for i in loaded)
+    prefixes.pop(None, None)
+    site = site_from_counts(prefixes, following, len(loaded))
+    every = select is None
     wanted: Callable[[str], bool] = (lambda code: True) if select is None else select.__contains__
-    want_links = select is None or bool(
-        select & {"duplicate-link", "broken-link", "self-link", "stale-link", "one-way-link"}
+    want_links = every or bool(select and select & _LINK_CODES)
+    want_stale, want_one_way, want_self = (
+        wanted("stale-link"),
+        wanted("one-way-link"),
+        wanted("self-link"),
     )
+    want_duplicate_id, want_orphan = wanted("duplicate-id"), wanted("orphan")
+    want_seo_title = site is not None and wanted("seo-title")
     rows: list[list[Row]] = []
-    counts: dict[str, int] = {}
-    severities = {str(s): 0 for s in Severity}
+    append_rows = rows.append
     for index, fact in enumerate(facts):
-        out: list[Row] = []
-        for line, code, severity, message in fact[FINDINGS]:
-            if wanted(code):
-                out.append((line or 0, code, message, line, severity))
+        out: list[Row] = [
+            (line or 0, code, message, line, severity)
+            for line, code, severity, message in fact[FINDINGS]
+            if every or wanted(code)
+        ]
         if fact[LOADED]:
             key = fact[ID_NORM]
-            if key is not None and key in shared_ids and wanted("duplicate-id"):
-                others = ", ".join(paths[i] for i in shared_ids[key] if i != index)
+            if want_duplicate_id and key is not None and key in shared_ids:
+                sharing = ", ".join(paths[i] for i in shared_ids[key] if i != index)
                 line = fact[ID_LINE]
-                message = f"id {fact[ID]} is also used by {others}"
+                message = f"id {fact[ID]} is also used by {sharing}"
                 out.append((line or 0, "duplicate-id", message, line, "error"))
             resolved = targets[index]
             if resolved is not None and want_links:
-                _links(index, fact, resolved, facts, paths, edges, count, wanted, out)
-            if not inbound[index] and wanted("orphan"):
+                links = fact[LINKS]
+                if None in resolved or len(set(resolved)) != len(resolved):
+                    _links(index, fact, resolved, facts, paths, linked, wanted, out)
+                else:  # every entry resolves, none repeats: the usual case, kept lean
+                    for link, target in zip(links, resolved, strict=True):
+                        if target == index:
+                            if want_self:
+                                line = link[L_LINE]
+                                message = f"{_key(link)} points at this article itself"
+                                out.append((line or 0, "self-link", message, line, "warning"))
+                            continue
+                        other = facts[target]  # type: ignore[index]
+                        if want_stale and (
+                            link[L_TITLE] != other[TITLE]
+                            or link[L_SUBJECT] != other[SUBJECT]
+                            or link[L_URL] != other[URL]
+                        ):
+                            _stale(link, other, paths[target], out)  # type: ignore[index]
+                        if want_one_way:
+                            back = linked[target]  # type: ignore[index]
+                            if back is None or index not in back:
+                                line = link[L_LINE]
+                                key = link[L_KEY]
+                                if key is None:
+                                    number = link[L_NUMBER]
+                                    key = _KEYS[number] if number < _NKEYS else _key(link)
+                                message = f"{key} links {paths[target]}, which does not link back"  # type: ignore[index]
+                                out.append((line or 0, "one-way-link", message, line, "info"))
+            if want_orphan and index not in inbound:
                 out.append((0, "orphan", "no article of this folder links here", None, "info"))
-            if site is not None and wanted("seo-title"):
-                problem = seo_title_problem(fact[SEO_TITLE], fact[SEO_KIND], fact[SUBJECT], site)
+            if want_seo_title and fact[SEO_SITE] != site:
+                problem = seo_title_problem(fact[SEO_TITLE], fact[SEO_KIND], fact[SUBJECT], site)  # type: ignore[arg-type]
                 if problem is not None:
                     message, on = problem
                     line = fact[SEO_LINE] if on == "seo" else fact[SEO_TITLE_LINE]
                     out.append((line or 0, "seo-title", message, line, "warning"))
         if len(out) > 1:
             out.sort()
+        append_rows(out)
+    counts: dict[str, int] = {}
+    severities = {str(s): 0 for s in Severity}
+    for out in rows:
         for row in out:
-            code, severity = row[1], row[4]
+            code = row[1]
             counts[code] = counts.get(code, 0) + 1
-            severities[severity] += 1
-        rows.append(out)
+            severities[row[4]] += 1
     ordered = {code: counts.pop(code) for code in CODES if code in counts}
     return FolderReport(
         root=root,
@@ -253,33 +303,54 @@ def _check(root: Path, pairs: list[tuple[str, Facts]], select: set[str] | None) 
     )
 
 
+_LINK_CODES = frozenset(
+    ("duplicate-link", "broken-link", "self-link", "stale-link", "one-way-link")
+)
+_NKEYS = 100
+_KEYS = [f"related_article{number}" for number in range(_NKEYS)]
+
+
+def _stale(link: tuple[object, ...], other: Facts, target_path: str, out: list[Row]) -> None:
+    """The stale-link finding of an entry whose copied title, subject or url differ."""
+    names = [
+        name
+        for name, mine, theirs in (
+            ("title", link[L_TITLE], other[TITLE]),
+            ("subject", link[L_SUBJECT], other[SUBJECT]),
+            ("url", link[L_URL], other[URL]),
+        )
+        if theirs and mine != theirs
+    ]
+    if names:
+        line = link[L_LINE]
+        message = f"{_key(link)} {', '.join(names)} differ from {target_path}"
+        out.append((line or 0, "stale-link", message, line, "warning"))  # type: ignore[arg-type]
+
+
 def _links(
     index: int,
     fact: Facts,
-    found: tuple[int | None, ...],
+    found: list[int | None],
     facts: list[Facts],
     paths: list[str],
-    edges: set[int],
-    count: int,
+    linked: list[set[int | None] | None],
     want: Callable[[str], bool],
     out: list[Row],
 ) -> None:
-    """The findings of one article's related entries (see `Checker._links`)."""
+    """The findings of one article's related entries, repeats and broken ones included
+    (see `Checker._links`)."""
     links = fact[LINKS]
-    repeats: dict[object, int] | None = None
-    if None in found or len(set(found)) != len(found):
-        repeats = {}
+    repeats: dict[object, int] = {}
     for number, (link, target) in enumerate(zip(links, found, strict=True)):
         line = link[L_LINE]
-        if repeats is not None:
-            ident: object = target if target is not None else (link[L_ID_NORM], link[L_URL])
-            first = repeats.setdefault(ident, number)
-            if first != number:
-                if want("duplicate-link"):
-                    what = paths[target] if target is not None else _name(link)
-                    message = f"{_key(link)} repeats {_key(links[first])} (same target: {what})"
-                    out.append((line or 0, "duplicate-link", message, line, "warning"))
-                continue
+        ident: object = target if target is not None else (link[L_ID_NORM], link[L_URL])
+        first = repeats.setdefault(ident, number)
+        if first != number:
+            if want("duplicate-link"):
+                what = paths[target] if target is not None else _name(link)
+                message = f"{_key(link)} repeats {_key(links[first])} (same target: {what})"
+                out.append((line or 0, "duplicate-link", message, line, "warning"))
+            continue
         if target is None:
             if want("broken-link"):
                 message = f"{_key(link)} ({_name(link)}) is not in this folder"
@@ -290,25 +361,10 @@ def _links(
                 message = f"{_key(link)} points at this article itself"
                 out.append((line or 0, "self-link", message, line, "warning"))
             continue
-        other = facts[target]
-        if (
-            link[L_TITLE] != other[TITLE]
-            or link[L_SUBJECT] != other[SUBJECT]
-            or link[L_URL] != other[URL]
-        ) and want("stale-link"):
-            names = [
-                name
-                for name, mine, theirs in (
-                    ("title", link[L_TITLE], other[TITLE]),
-                    ("subject", link[L_SUBJECT], other[SUBJECT]),
-                    ("url", link[L_URL], other[URL]),
-                )
-                if theirs and mine != theirs
-            ]
-            if names:
-                message = f"{_key(link)} {', '.join(names)} differ from {paths[target]}"
-                out.append((line or 0, "stale-link", message, line, "warning"))
-        if target * count + index not in edges and want("one-way-link"):
+        if want("stale-link"):
+            _stale(link, facts[target], paths[target], out)
+        back = linked[target]
+        if (back is None or index not in back) and want("one-way-link"):
             message = f"{_key(link)} links {paths[target]}, which does not link back"
             out.append((line or 0, "one-way-link", message, line, "info"))
 
