@@ -465,8 +465,9 @@ def _start_scan(root: Path) -> Callable[[], dict[str, Stat | None]]:
         process = context.Process(target=_scan_into, args=(root, sender), daemon=True)
         try:
             process.start()
-        except OSError:
+        except (OSError, AssertionError, ValueError):  # e.g. a daemonic process may not fork
             receiver.close()
+            sender.close()
         else:
             sender.close()
 

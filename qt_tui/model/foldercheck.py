@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +47,7 @@ from .checkfacts import (
 from .checks import CODES, Finding, link_name, seo_title_problem, site_from_counts
 from .library import url_key
 
-__all__ = ["FolderReport", "Resolver", "check_folder"]
+__all__ = ["FindingsByPath", "FolderReport", "Resolver", "check_folder", "folder_report"]
 
 #: One finding of a file, in sort order: (line or 0, code, message, line, severity).
 Row = tuple[int, str, str, int | None, str]
@@ -156,6 +156,55 @@ class FolderReport:
     def findings(self) -> list[Finding]:
         """Every finding as a sorted list of Findings."""
         return list(self.iter_findings())
+
+    def with_findings_only(self) -> FolderReport:
+        """The same report without the files that have no finding (smaller to send)."""
+        kept = [i for i, rows in enumerate(self.rows) if rows]
+        return FolderReport(
+            root=self.root,
+            files=self.files,
+            articles=self.articles,
+            paths=[self.paths[i] for i in kept],
+            ids=[self.ids[i] for i in kept],
+            rows=[self.rows[i] for i in kept],
+            counts=self.counts,
+            severities=self.severities,
+        )
+
+
+class FindingsByPath(Mapping[str, list[Finding]]):
+    """A report's findings by file path, made into Findings only when a file is asked for."""
+
+    def __init__(self, report: FolderReport) -> None:
+        self._where = {
+            path: (ident, rows)
+            for path, ident, rows in zip(report.paths, report.ids, report.rows, strict=True)
+            if rows
+        }
+        self.counts = report.counts
+
+    def __getitem__(self, path: str) -> list[Finding]:
+        ident, rows = self._where[path]
+        return [
+            Finding(path, line, code, _SEVERITY_OF[severity], message, ident)  # type: ignore[arg-type]
+            for _, code, message, line, severity in rows
+        ]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def paths_with(self, code: str) -> list[str]:
+        """The paths of the files with at least one finding of `code`, sorted."""
+        return [path for path, (_, rows) in self._where.items() if any(r[1] == code for r in rows)]
+
+
+def folder_report(root: Path) -> FolderReport:
+    """check_folder(root) without the files that have no finding: what the app runs in
+    another process, so that neither the work nor the facts weigh on its interpreter."""
+    return check_folder(root).with_findings_only()
 
 
 def check_folder(
