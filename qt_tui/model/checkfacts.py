@@ -12,6 +12,7 @@ no article file at all, and holds no file's text. Fixes never use this cache.
 from __future__ import annotations
 
 import gc
+import hashlib
 import marshal
 import multiprocessing
 import os
@@ -44,13 +45,14 @@ __all__ = [
     "FACTS_VERSION",
     "Facts",
     "FactsCache",
+    "FolderFacts",
     "file_facts",
     "folder_facts",
     "id_norm",
 ]
 
 #: Bump whenever the facts or the checks that produce them change: older rows are rebuilt.
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 
 #: One file's facts (see :func:`file_facts` for the layout).
 Facts = tuple[Any, ...]
@@ -76,6 +78,7 @@ CREATE TABLE facts(
     inode INTEGER NOT NULL,
     facts BLOB NOT NULL
 );
+CREATE TABLE reports(name TEXT PRIMARY KEY, listing TEXT NOT NULL, report BLOB NOT NULL);
 INSERT INTO meta VALUES ('schema', '{FACTS_VERSION}');
 """
 
@@ -379,6 +382,18 @@ class FactsCache:
                 result.append((relpath, (size, mtime_ns, inode), facts))
         return result
 
+    def report(self, name: str) -> tuple[str, bytes] | None:
+        """The stored report called `name`: (listing digest it was made for, report)."""
+        query = "SELECT listing, report FROM reports WHERE name = ?"
+        row = self._conn.execute(query, (name,)).fetchone()
+        return None if row is None else (str(row[0]), bytes(row[1]))
+
+    def put_report(self, name: str, listing: str, report: bytes) -> None:
+        """Keep a report of the folder as listed by `listing` (the only one kept per name)."""
+        self._conn.execute(
+            "INSERT OR REPLACE INTO reports VALUES (?, ?, ?)", (name, listing, report)
+        )
+
     def discard(self, exc: sqlite3.DatabaseError) -> None:
         """After an error: go on without the cache; a damaged file (not a busy one) is
         removed so that the next check starts a new one."""
@@ -434,31 +449,140 @@ def folder_facts(
     computed (in `workers` processes, default one per CPU) and stored. Without a usable
     cache (or with `use_cache=False`) everything is computed in memory.
     """
-    root = Path(root)
-    collecting = gc.isenabled()
-    gc.disable()  # hundreds of thousands of small tuples, none cyclic
-    try:
-        scanned = _start_scan(root)  # on the other core while the cache is read
-        cache = _open_cache(root) if use_cache else None
+    with FolderFacts(root, use_cache=use_cache, workers=workers) as session:
+        return session.facts()
+
+
+class FolderFacts:
+    """One look at a folder: its listing (scanned on the other core while the cache is
+    read), its files' facts, and the reports kept for exactly that listing."""
+
+    def __init__(self, root: Path, *, use_cache: bool = True, workers: int | None = None) -> None:
+        self.root = Path(root)
+        self.workers = workers or os.cpu_count() or 1
+        self._scanned = _start_scan(self.root)
+        self._listing: tuple[str, dict[str, Stat | None]] | None = None
+        self.cache = _open_cache(self.root) if use_cache else None
+        #: False when some file could not be read: its facts, and reports, are not kept.
+        self.reusable = True
+
+    def __enter__(self) -> FolderFacts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.listing()  # never leave the scanning process behind
+        if self.cache is not None:
+            self.cache.close()
+            self.cache = None
+
+    def listing(self) -> tuple[str, dict[str, Stat | None]]:
+        """(digest of every relpath and stat, relpath -> stat) of the folder's content files."""
+        if self._listing is None:
+            self._listing = self._scanned()
+        return self._listing
+
+    def _failed(self, exc: sqlite3.DatabaseError) -> None:
+        if self.cache is not None:
+            self.cache.discard(exc)
+            self.cache = None
+
+    def report(self, name: str) -> bytes | None:
+        """The report called `name` if it was made for the folder exactly as it is now."""
+        if self.cache is None:
+            return None
         try:
-            return _folder_facts(root, cache, scanned, workers or os.cpu_count() or 1)
+            stored = self.cache.report(name)
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc)
+            return None
+        if stored is None or stored[0] != self.listing()[0]:
+            return None
+        return stored[1]
+
+    def keep_report(self, name: str, report: bytes) -> None:
+        """Keep a report made from this listing's facts (unless some file was unreadable)."""
+        if self.cache is None or not self.reusable:
+            return
+        try:
+            self.cache.put_report(name, self.listing()[0], report)
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc)
+
+    def facts(self) -> list[tuple[str, Facts]]:
+        """(relpath, facts) of every content file, sorted by relpath."""
+        collecting = gc.isenabled()
+        gc.disable()  # hundreds of thousands of small tuples, none cyclic
+        try:
+            return self._facts()
         finally:
-            if cache is not None:
-                cache.close()
-    finally:
-        if collecting:
-            gc.enable()
+            if collecting:
+                gc.enable()
+
+    def _facts(self) -> list[tuple[str, Facts]]:
+        cached: list[tuple[str, Stat, Facts | None]] = []
+        try:
+            if self.cache is not None:
+                cached = self.cache.decoded_rows()
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc)
+            cached = []
+        on_disk = self.listing()[1]
+        found: dict[str, Facts] = {}
+        gone: list[str] = []
+        for relpath, stat, facts in cached:
+            current = on_disk.get(relpath, False)
+            if current == stat and facts is not None:
+                found[relpath] = facts
+            elif current is False:
+                gone.append(relpath)
+        del cached
+        if self.cache is not None and gone:
+            try:
+                self.cache.delete(gone)
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
+        missing = [(rel, stat) for rel, stat in on_disk.items() if rel not in found]
+        loads = marshal.loads
+        for chunk in _compute(self.root, missing, self.workers):
+            fresh = []
+            for relpath, file_stat, blob, cacheable in chunk:
+                found[relpath] = loads(blob)
+                if cacheable and file_stat is not None and _storable(relpath):
+                    fresh.append((relpath, file_stat, blob))
+                else:
+                    self.reusable = False
+            if self.cache is not None and fresh:
+                try:
+                    self.cache.put(fresh)
+                except sqlite3.DatabaseError as exc:
+                    self._failed(exc)
+        return sorted(found.items())
+
+
+def _listing(root: Path) -> tuple[str, list[tuple[str, Stat | None]]]:
+    """The folder's content files with their stats, sorted, and a digest of that list."""
+    items = sorted(scan(root))
+    digest = hashlib.blake2b(marshal.dumps(items), digest_size=16).hexdigest()
+    return digest, items
 
 
 def _scan_into(root: Path, sender: Connection) -> None:
-    """Child process: send the scan of `root`, marshalled."""
-    sender.send_bytes(marshal.dumps(list(scan(root))))
+    """Child process: send the listing of `root`, marshalled."""
+    sender.send_bytes(marshal.dumps(_listing(root)))
     sender.close()
 
 
-def _start_scan(root: Path) -> Callable[[], dict[str, Stat | None]]:
-    """Start `scan(root)` in a forked process when this process has no other threads (a
+def _start_scan(root: Path) -> Callable[[], tuple[str, dict[str, Stat | None]]]:
+    """Start listing `root` in a forked process when this process has no other threads (a
     thread would fight the cache reader for the interpreter); returns the way to its result."""
+
+    def here() -> tuple[str, dict[str, Stat | None]]:
+        digest, items = _listing(root)
+        return digest, dict(items)
+
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("fork")
         receiver, sender = context.Pipe(duplex=False)
@@ -471,7 +595,7 @@ def _start_scan(root: Path) -> Callable[[], dict[str, Stat | None]]:
         else:
             sender.close()
 
-            def result() -> dict[str, Stat | None]:
+            def result() -> tuple[str, dict[str, Stat | None]]:
                 try:
                     data = receiver.recv_bytes()
                 except (EOFError, OSError):
@@ -480,56 +604,9 @@ def _start_scan(root: Path) -> Callable[[], dict[str, Stat | None]]:
                     receiver.close()
                     process.join()
                 if data is None or process.exitcode != 0:
-                    return dict(scan(root))  # the child failed: scan here
-                return dict(marshal.loads(data))
+                    return here()  # the child failed: list the folder here
+                digest, items = marshal.loads(data)
+                return digest, dict(items)
 
             return result
-    return lambda: dict(scan(root))
-
-
-def _folder_facts(
-    root: Path,
-    cache: FactsCache | None,
-    scanned: Callable[[], dict[str, Stat | None]],
-    workers: int,
-) -> list[tuple[str, Facts]]:
-    cached: list[tuple[str, Stat, Facts | None]] = []
-    try:
-        if cache is not None:
-            cached = cache.decoded_rows()
-    except sqlite3.DatabaseError as exc:
-        if cache is not None:
-            cache.discard(exc)
-        cache = None
-        cached = []
-    on_disk = scanned()
-    found: dict[str, Facts] = {}
-    gone: list[str] = []
-    for relpath, stat, facts in cached:
-        current = on_disk.get(relpath, False)
-        if current == stat and facts is not None:
-            found[relpath] = facts
-        elif current is False:
-            gone.append(relpath)
-    del cached
-    if cache is not None and gone:
-        try:
-            cache.delete(gone)
-        except sqlite3.DatabaseError as exc:
-            cache.discard(exc)
-            cache = None
-    missing = [(rel, stat) for rel, stat in on_disk.items() if rel not in found]
-    loads = marshal.loads
-    for chunk in _compute(root, missing, workers):
-        fresh = []
-        for relpath, file_stat, blob, cacheable in chunk:
-            found[relpath] = loads(blob)
-            if cacheable and file_stat is not None and _storable(relpath):
-                fresh.append((relpath, file_stat, blob))
-        if cache is not None and fresh:
-            try:
-                cache.put(fresh)
-            except sqlite3.DatabaseError as exc:
-                cache.discard(exc)
-                cache = None
-    return sorted(found.items())
+    return here

@@ -10,6 +10,7 @@ findings equal `Checker(Library.load(root)).check()`.
 from __future__ import annotations
 
 import gc
+import marshal
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from .checkfacts import (
     URL,
     URL_KEY,
     Facts,
-    folder_facts,
+    FolderFacts,
 )
 from .checks import CODES, Finding, link_name, seo_title_problem, site_from_counts
 from .library import url_key
@@ -207,6 +208,10 @@ def folder_report(root: Path) -> FolderReport:
     return check_folder(root).with_findings_only()
 
 
+#: Bump whenever the folder-wide checks change: reports kept by older versions are not used.
+REPORT_VERSION = 1
+
+
 def check_folder(
     root: Path,
     select: set[str] | None = None,
@@ -214,15 +219,75 @@ def check_folder(
     use_cache: bool = True,
     workers: int | None = None,
 ) -> FolderReport:
-    """Check every content file under `root` (only `select`ed codes, if given)."""
-    pairs = folder_facts(root, use_cache=use_cache, workers=workers)
+    """Check every content file under `root` (only `select`ed codes, if given).
+
+    The report is kept beside the facts, for the folder's exact listing (every relpath with
+    its size, mtime_ns and inode): checking an unchanged folder again reads only that. A
+    report read back lists only the files that have findings.
+    """
+    root = Path(root)
+    codes = "*" if select is None else ",".join(sorted(select))
+    name = f"{REPORT_VERSION}:{codes}"
+    with FolderFacts(root, use_cache=use_cache, workers=workers) as session:
+        kept = session.report(name)
+        report = _decode_report(root, kept) if kept is not None else None
+        if report is not None:
+            return report
+        pairs = session.facts()
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            report = _check(root, pairs, select)
+            del pairs
+            session.keep_report(name, _encode_report(report.with_findings_only()))
+        finally:
+            if collecting:
+                gc.enable()
+        return report
+
+
+def _encode_report(report: FolderReport) -> bytes:
+    return marshal.dumps(
+        (
+            report.files,
+            report.articles,
+            report.paths,
+            report.ids,
+            report.rows,
+            report.counts,
+            report.severities,
+        )
+    )
+
+
+def _decode_report(root: Path, blob: bytes) -> FolderReport | None:
+    """A kept report, or None if it does not decode to one."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _check(Path(root), pairs, select)
+        data = marshal.loads(blob)
+    except (ValueError, EOFError, TypeError):
+        return None
     finally:
         if collecting:
             gc.enable()
+    if type(data) is not tuple or len(data) != 7:
+        return None
+    files, articles, paths, ids, rows, counts, severities = data
+    shapes = (
+        (files, int),
+        (articles, int),
+        (paths, list),
+        (ids, list),
+        (rows, list),
+        (counts, dict),
+        (severities, dict),
+    )
+    if not all(type(value) is kind for value, kind in shapes):
+        return None
+    if not len(paths) == len(ids) == len(rows):
+        return None
+    return FolderReport(root, files, articles, paths, ids, rows, counts, severities)
 
 
 def _check(root: Path, pairs: list[tuple[str, Facts]], select: set[str] | None) -> FolderReport:
