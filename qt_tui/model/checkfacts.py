@@ -101,16 +101,18 @@ def id_norm(value: object) -> int | str | None:
     return text
 
 
-#: A line at column 0 that is not a comment, nor a plain `key:` line.
-_ODD_TOP_LINE = re.compile(r"^(?=[^\n])(?![ #]|[A-Za-z_][\w.-]*[ \t]*:(?:[ \t]|$))", re.M)
+# The patterns below run over "\n" + the front matter lines, each line after its "\n"
+# (a literal first character lets the regex engine skip quickly to line starts).
+#: A line at column 0 that is not blank, a comment, nor a plain `key:` line.
+_ODD_TOP_LINE = re.compile(r"\n(?![ #\n]|\Z|[A-Za-z_][\w.-]*[ \t]*:(?:[ \t\n]|\Z))")
 #: A value (after indentation, "- " and "key: ") that starts a quoted scalar, a flow
 #: collection, a tag, an anchor, an alias or a complex key (which may run on to column 0),
 #: or a block scalar header with something after it.
 _ODD_VALUE = re.compile(
-    r"^[ ]*(?:-[ ]+)*(?:[A-Za-z_][\w.-]*[ \t]*:[ \t]+)?(?:[\"'\[{!&*?\t]|[|>](?!-?[ \t]*$))",
-    re.MULTILINE,
+    r"\n[ ]*(?:-[ ]+)*(?:[A-Za-z_][\w.-]*[ \t]*:[ \t]+)?"
+    r"(?:[\"'\[{!&*?\t]|[|>](?!-?[ \t]*(?:\n|\Z)))"
 )
-_ANSWER = re.compile(r"^answer[ \t]*:(?:[ \t]+(.*))?$", re.MULTILINE)
+_ANSWER = re.compile(r"\nanswer[ \t]*:(?:[ \t]+([^\n]*))?(?=\n|\Z)")
 _BLOCK_HEADS = frozenset((">-", ">", "|-", "|"))
 _PLAIN_FORBIDDEN = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _NULLS = frozenset(("null", "Null", "NULL", "~"))
@@ -136,18 +138,18 @@ def _answer_is_text(text: str) -> bool:
     first_end = text.find("\n")
     if text[:first_end].lstrip("\ufeff").rstrip() != "---":
         return False
-    head = text[first_end + 1 : fm_end + 1].replace("\r\n", "\n")
-    if _YAML_BREAKS.search(head) or _ODD_TOP_LINE.search(head) or _ODD_VALUE.search(head):
+    lines = text[first_end:fm_end].replace("\r\n", "\n")  # each line after its "\n"
+    if _YAML_BREAKS.search(lines) or _ODD_TOP_LINE.search(lines) or _ODD_VALUE.search(lines):
         return False
-    answers = _ANSWER.findall(head)
+    answers = _ANSWER.findall(lines)
     if len(answers) != 1:
         return False
     value = answers[0].strip()
     if value in _BLOCK_HEADS:
-        match = _ANSWER.search(head)
+        match = _ANSWER.search(lines)
         assert match is not None
-        next_end = head.find("\n", match.end() + 1)
-        following = head[match.end() + 1 : next_end if next_end >= 0 else len(head)]
+        next_end = lines.find("\n", match.end() + 1)
+        following = lines[match.end() + 1 : next_end if next_end >= 0 else len(lines)]
         return following[:1] == " " and bool(following.strip())
     return bool(value) and value[0] not in _PLAIN_FORBIDDEN and value not in _NULLS
 

@@ -402,3 +402,45 @@ def test_empty_report_in_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     want = {"root": str(tmp_path.resolve()), "articles": 2, "problems": [], "counts": {}}
     assert out == json.dumps(want, ensure_ascii=False, indent=2) + "\n"
+
+
+# -- the kept report ----------------------------------------------------------------------------
+def test_a_kept_report_is_used_only_for_the_same_folder_and_codes(tmp_path: Path) -> None:
+    write(tmp_path, A, [B])
+    write(tmp_path, B)
+    full = fast(tmp_path)
+    assert fast(tmp_path, {"orphan"}) == [f for f in full if f.code == "orphan"]
+    assert fast(tmp_path) == full  # the kept report of every code, not the orphan one
+    with sqlite3.connect(FactsCache.location(tmp_path)) as db:
+        names = {row[0] for row in db.execute("SELECT name FROM reports")}
+    assert len(names) == 2
+    write(tmp_path, B, [A])  # any change of any file's stat: the kept report is not used
+    assert fast(tmp_path) == [] == reference(tmp_path)
+    (tmp_path / "physics" / "new.md").write_text(page(C, [A]))
+    assert fast(tmp_path) == reference(tmp_path) != []
+
+
+def test_a_damaged_kept_report_is_made_again(tmp_path: Path) -> None:
+    odd_folder(tmp_path)
+    expected = fast(tmp_path)
+    with sqlite3.connect(FactsCache.location(tmp_path)) as db:
+        db.execute("UPDATE reports SET report = x'00ff'")
+    assert fast(tmp_path) == expected
+    with sqlite3.connect(FactsCache.location(tmp_path)) as db:
+        db.execute("UPDATE reports SET report = x'e9010000'")  # decodes, but not to a report
+    assert fast(tmp_path) == expected
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads unreadable files")
+def test_no_report_is_kept_while_a_file_is_unreadable(tmp_path: Path) -> None:
+    write(tmp_path, A, [B])
+    write(tmp_path, B, [A])
+    locked = tmp_path / B.rel
+    locked.chmod(0)
+    try:
+        assert {f.code for f in fast(tmp_path)} >= {"parse-error"}
+        with sqlite3.connect(FactsCache.location(tmp_path)) as db:
+            assert db.execute("SELECT count(*) FROM reports").fetchone()[0] == 0
+    finally:
+        locked.chmod(0o644)
+    assert fast(tmp_path) == []
