@@ -9,11 +9,18 @@ findings equal `Checker(Library.load(root)).check()`.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import gc
 import marshal
+import os
+import signal
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from .article import Severity
@@ -48,7 +55,16 @@ from .checkfacts import (
 from .checks import CODES, Finding, link_name, seo_title_problem, site_from_counts
 from .library import url_key
 
-__all__ = ["FindingsByPath", "FolderReport", "Resolver", "check_folder", "folder_report"]
+__all__ = [
+    "FindingsByPath",
+    "FolderReport",
+    "Resolver",
+    "check_folder",
+    "decode_report",
+    "encode_report",
+    "folder_report",
+    "report_elsewhere",
+]
 
 #: One finding of a file, in sort order: (line or 0, code, message, line, severity).
 Row = tuple[int, str, str, int | None, str]
@@ -128,7 +144,11 @@ def _stem(relpath: str) -> str:
 
 @dataclass
 class FolderReport:
-    """Every finding of one folder, per file (files sorted by path, findings in order)."""
+    """Every finding of one folder, per file (files sorted by path, findings in order).
+
+    `paths`, `ids` and `rows` run in parallel; files without findings may be left out (a
+    kept report holds only the files with findings), `files` counts them all.
+    """
 
     root: Path
     #: Content files found (loaded or not) and articles that loaded.
@@ -203,9 +223,59 @@ class FindingsByPath(Mapping[str, list[Finding]]):
 
 
 def folder_report(root: Path) -> FolderReport:
-    """check_folder(root) without the files that have no finding: what the app runs in
-    another process, so that neither the work nor the facts weigh on its interpreter."""
+    """check_folder(root) without the files that have no finding (what the app keeps)."""
     return check_folder(root).with_findings_only()
+
+
+_RUNNING: set[BaseProcess] = set()
+
+
+def _stop_running() -> None:
+    """At exit: stop the checks still running elsewhere (with their own worker processes)
+    rather than wait for them."""
+    for process in list(_RUNNING):
+        if hasattr(os, "killpg") and process.pid is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGTERM)
+        process.terminate()
+        process.join(timeout=2)
+
+
+def _report_into(root: Path, sender: Connection) -> None:
+    """Child process: check the folder at a low priority, send the report."""
+    if hasattr(os, "setpgid"):
+        os.setpgid(0, 0)  # its workers and itself can be stopped together
+    with contextlib.suppress(OSError):
+        os.nice(10)  # the app that asked comes first
+    sender.send_bytes(encode_report(folder_report(root)))
+    sender.close()
+
+
+def report_elsewhere(root: Path, context: BaseContext) -> FolderReport | None:
+    """folder_report(root), computed in a separate, low-priority process made by `context`
+    (so that neither the work nor the facts weigh on this interpreter); None if that
+    process failed. A check still running when this process exits is stopped."""
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(  # type: ignore[attr-defined]
+        target=_report_into, args=(root, sender), name="qt-tui-check"
+    )
+    if not _RUNNING:
+        atexit.unregister(_stop_running)
+        atexit.register(_stop_running)
+    try:
+        process.start()
+    finally:
+        sender.close()
+    _RUNNING.add(process)
+    try:
+        data: bytes | None = receiver.recv_bytes()
+    except (EOFError, OSError):
+        data = None
+    finally:
+        receiver.close()
+        process.join()
+        _RUNNING.discard(process)
+    return decode_report(root, data) if data is not None else None
 
 
 #: Bump whenever the folder-wide checks change: reports kept by older versions are not used.
@@ -230,7 +300,7 @@ def check_folder(
     name = f"{REPORT_VERSION}:{codes}"
     with FolderFacts(root, use_cache=use_cache, workers=workers) as session:
         kept = session.report(name)
-        report = _decode_report(root, kept) if kept is not None else None
+        report = decode_report(root, kept) if kept is not None else None
         if report is not None:
             return report
         pairs = session.facts()
@@ -239,14 +309,15 @@ def check_folder(
         try:
             report = _check(root, pairs, select)
             del pairs
-            session.keep_report(name, _encode_report(report.with_findings_only()))
+            session.keep_report(name, encode_report(report.with_findings_only()))
         finally:
             if collecting:
                 gc.enable()
         return report
 
 
-def _encode_report(report: FolderReport) -> bytes:
+def encode_report(report: FolderReport) -> bytes:
+    """A report as plain marshalled data (without its root)."""
     return marshal.dumps(
         (
             report.files,
@@ -260,7 +331,7 @@ def _encode_report(report: FolderReport) -> bytes:
     )
 
 
-def _decode_report(root: Path, blob: bytes) -> FolderReport | None:
+def decode_report(root: Path, blob: bytes) -> FolderReport | None:
     """A kept report, or None if it does not decode to one."""
     collecting = gc.isenabled()
     gc.disable()

@@ -6,8 +6,6 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +15,7 @@ from textual.message import Message
 
 from ...model.checks import CODES, Checker, Finding
 from ...model.editing import EditError
-from ...model.foldercheck import FindingsByPath, FolderReport, folder_report
+from ...model.foldercheck import FindingsByPath, FolderReport, folder_report, report_elsewhere
 from ...model.form import plan_edit
 from ...model.library import Library
 from .dialogs import DiffScreen
@@ -56,17 +54,17 @@ class ChecksDone(Message):
 
 
 def folder_report_elsewhere(root: Path) -> FolderReport:
-    """The folder's report, computed in a separate process (forkserver: this one has
-    threads), so that the check neither competes with the UI for the interpreter nor
-    keeps its facts in the app's memory; computed here if no process can be started."""
+    """The folder's report, computed in a separate low-priority process (forkserver: this
+    one has threads), so that the check neither competes with the UI for the interpreter
+    nor keeps its facts in the app's memory; computed here if no process can be started."""
     methods = multiprocessing.get_all_start_methods()
     method = "forkserver" if "forkserver" in methods else "spawn"
     try:
         _start_resource_tracker()
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as pool:
-            return pool.submit(folder_report, root).result()
-    except (OSError, RuntimeError, BrokenProcessPool, ImportError, ValueError):
-        return folder_report(root)
+        report = report_elsewhere(root, multiprocessing.get_context(method))
+    except (OSError, RuntimeError, ImportError, ValueError, AssertionError):
+        report = None
+    return report if report is not None else folder_report(root)
 
 
 def _start_resource_tracker() -> None:
