@@ -8,7 +8,7 @@ import os
 import sqlite3
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from json.encoder import encode_basestring
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from .model.article import Severity
 from .model.cache import IndexCache
 from .model.checks import CODES, FIXABLE, Checker, Finding, blocking
 from .model.editing import ConflictError, EditError, save_atomic
-from .model.foldercheck import FolderReport, check_folder
+from .model.foldercheck import FolderCheck, FolderReport
 from .model.form import PlannedEdit, plan_edit
 from .model.indexing import build_library
 from .model.library import Library
@@ -291,13 +291,25 @@ def run(argv: Sequence[str]) -> int:
         if len(library) == 0:
             raise UsageError(f"no articles (*.md files) found in {args.dir}")
         return _fix(root, library, select, args.write)
-    report = check_folder(root, select)
+    with FolderCheck(root, select) as check:
+        report = check.kept()
+        chunks: Iterable[str] = ()
+        if report is not None:
+            chunks = list(_chunks(root, report, args.format))  # while the folder is listed
+            if not check.confirmed():
+                report, chunks = None, ()
+        if report is None:
+            report = check.compute()
+            chunks = _chunks(root, report, args.format)
     if report.files == 0:
         raise UsageError(f"no articles (*.md files) found in {args.dir}")
-    chunks = json_chunks(root, report) if args.format == "json" else text_chunks(report)
     for chunk in chunks:
         emit(sys.stdout, chunk)
     return EXIT_PROBLEMS if report.blocking() else EXIT_OK
+
+
+def _chunks(root: Path, report: FolderReport, output: str) -> Iterator[str]:
+    return json_chunks(root, report) if output == "json" else text_chunks(report)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -491,18 +491,16 @@ class FolderFacts:
             self.cache.discard(exc)
             self.cache = None
 
-    def report(self, name: str) -> bytes | None:
-        """The report called `name` if it was made for the folder exactly as it is now."""
+    def kept_report(self, name: str) -> tuple[str, bytes] | None:
+        """The report called `name` and the listing digest it was made for (compare with
+        `listing()[0]`: this does not wait for the folder to be listed)."""
         if self.cache is None:
             return None
         try:
-            stored = self.cache.report(name)
+            return self.cache.report(name)
         except sqlite3.DatabaseError as exc:
             self._failed(exc)
             return None
-        if stored is None or stored[0] != self.listing()[0]:
-            return None
-        return stored[1]
 
     def keep_report(self, name: str, report: bytes) -> None:
         """Keep a report made from this listing's facts (unless some file was unreadable)."""

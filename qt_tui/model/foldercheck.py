@@ -57,6 +57,7 @@ from .library import url_key
 
 __all__ = [
     "FindingsByPath",
+    "FolderCheck",
     "FolderReport",
     "Resolver",
     "check_folder",
@@ -295,21 +296,61 @@ def check_folder(
     its size, mtime_ns and inode): checking an unchanged folder again reads only that. A
     report read back lists only the files that have findings.
     """
-    root = Path(root)
-    codes = "*" if select is None else ",".join(sorted(select))
-    name = f"{REPORT_VERSION}:{codes}"
-    with FolderFacts(root, use_cache=use_cache, workers=workers) as session:
-        kept = session.report(name)
-        report = decode_report(root, kept) if kept is not None else None
+    with FolderCheck(root, select, use_cache=use_cache, workers=workers) as check:
+        kept = check.kept()
+        if kept is not None and check.confirmed():
+            return kept
+        return check.compute()
+
+
+class FolderCheck:
+    """One check of a folder, in steps: the kept report can be used (say, formatted) while
+    the folder is still being listed, and is only trusted once :meth:`confirmed`."""
+
+    def __init__(
+        self,
+        root: Path,
+        select: set[str] | None = None,
+        *,
+        use_cache: bool = True,
+        workers: int | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.select = select
+        codes = "*" if select is None else ",".join(sorted(select))
+        self.name = f"{REPORT_VERSION}:{codes}"
+        self.session = FolderFacts(self.root, use_cache=use_cache, workers=workers)
+        self._kept_listing: str | None = None
+
+    def __enter__(self) -> FolderCheck:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.close()
+
+    def kept(self) -> FolderReport | None:
+        """The report kept by an earlier check with the same codes, not yet confirmed."""
+        stored = self.session.kept_report(self.name)
+        if stored is None:
+            return None
+        report = decode_report(self.root, stored[1])
         if report is not None:
-            return report
-        pairs = session.facts()
+            self._kept_listing = stored[0]
+        return report
+
+    def confirmed(self) -> bool:
+        """True when the kept report was made for the folder exactly as it is now."""
+        return self._kept_listing is not None and self._kept_listing == self.session.listing()[0]
+
+    def compute(self) -> FolderReport:
+        """Check the folder from its files' facts, and keep the report."""
+        pairs = self.session.facts()
         collecting = gc.isenabled()
         gc.disable()
         try:
-            report = _check(root, pairs, select)
+            report = _check(self.root, pairs, self.select)
             del pairs
-            session.keep_report(name, encode_report(report.with_findings_only()))
+            self.session.keep_report(self.name, encode_report(report.with_findings_only()))
         finally:
             if collecting:
                 gc.enable()
