@@ -24,6 +24,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from .article import Severity
+from .checkcache import FolderFacts
 from .checkfacts import (
     FINDINGS,
     ID,
@@ -50,7 +51,6 @@ from .checkfacts import (
     URL,
     URL_KEY,
     Facts,
-    FolderFacts,
 )
 from .checks import CODES, Finding, link_name, seo_title_problem, site_from_counts
 from .library import url_key

@@ -15,14 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qt_tui.cli import main
-from qt_tui.model.checkfacts import (
-    FINDINGS,
-    FactsCache,
-    facts_of_article,
-    file_facts,
-    folder_facts,
-    id_norm,
-)
+from qt_tui.model.checkcache import FactsCache, folder_facts
+from qt_tui.model.checkfacts import FINDINGS, facts_of_article, file_facts, id_norm
 from qt_tui.model.checks import Checker, Finding, key_lines
 from qt_tui.model.foldercheck import Resolver, check_folder
 from qt_tui.model.library import Library, id_key
