@@ -246,8 +246,9 @@ def _report_into(root: Path, sender: Connection) -> None:
     """Child process: check the folder at a low priority, send the report."""
     if hasattr(os, "setpgid"):
         os.setpgid(0, 0)  # its workers and itself can be stopped together
-    with contextlib.suppress(OSError):
-        os.nice(10)  # the app that asked comes first
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(10)  # the app that asked comes first
     sender.send_bytes(encode_report(folder_report(root)))
     sender.close()
 
