@@ -15,6 +15,7 @@ import gc
 import marshal
 import os
 import signal
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ from .checks import CODES, Finding, link_name, seo_title_problem, site_from_coun
 from .library import url_key
 
 __all__ = [
+    "CheckSuperseded",
     "FindingsByPath",
     "FolderCheck",
     "FolderReport",
@@ -228,17 +230,29 @@ def folder_report(root: Path) -> FolderReport:
     return check_folder(root).with_findings_only()
 
 
+class CheckSuperseded(Exception):
+    """A check running elsewhere was stopped because a newer one started."""
+
+
 _RUNNING: set[BaseProcess] = set()
+_SUPERSEDED: set[BaseProcess] = set()
+_LOCK = threading.Lock()
+
+
+def _stop(process: BaseProcess) -> None:
+    """Stop a check process together with its own worker processes."""
+    if hasattr(os, "killpg") and process.pid is not None:
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGTERM)
+    process.terminate()
 
 
 def _stop_running() -> None:
-    """At exit: stop the checks still running elsewhere (with their own worker processes)
-    rather than wait for them."""
-    for process in list(_RUNNING):
-        if hasattr(os, "killpg") and process.pid is not None:
-            with contextlib.suppress(OSError):
-                os.killpg(process.pid, signal.SIGTERM)
-        process.terminate()
+    """At exit: stop the checks still running elsewhere rather than wait for them."""
+    with _LOCK:
+        running = list(_RUNNING)
+    for process in running:
+        _stop(process)
         process.join(timeout=2)
 
 
@@ -256,19 +270,25 @@ def _report_into(root: Path, sender: Connection) -> None:
 def report_elsewhere(root: Path, context: BaseContext) -> FolderReport | None:
     """folder_report(root), computed in a separate, low-priority process made by `context`
     (so that neither the work nor the facts weigh on this interpreter); None if that
-    process failed. A check still running when this process exits is stopped."""
+    process failed. Starting one stops the checks still running (they raise
+    CheckSuperseded), and a check still running when this process exits is stopped."""
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(  # type: ignore[attr-defined]
         target=_report_into, args=(root, sender), name="qt-tui-check"
     )
-    if not _RUNNING:
-        atexit.unregister(_stop_running)
-        atexit.register(_stop_running)
-    try:
-        process.start()
-    finally:
-        sender.close()
-    _RUNNING.add(process)
+    with _LOCK:
+        older = list(_RUNNING)
+        _SUPERSEDED.update(older)
+        if not _RUNNING:
+            atexit.unregister(_stop_running)
+            atexit.register(_stop_running)
+        try:
+            process.start()
+        finally:
+            sender.close()
+        _RUNNING.add(process)
+    for previous in older:
+        _stop(previous)
     try:
         data: bytes | None = receiver.recv_bytes()
     except (EOFError, OSError):
@@ -276,7 +296,12 @@ def report_elsewhere(root: Path, context: BaseContext) -> FolderReport | None:
     finally:
         receiver.close()
         process.join()
-        _RUNNING.discard(process)
+        with _LOCK:
+            _RUNNING.discard(process)
+            superseded = process in _SUPERSEDED
+            _SUPERSEDED.discard(process)
+    if superseded:
+        raise CheckSuperseded
     return decode_report(root, data) if data is not None else None
 
 

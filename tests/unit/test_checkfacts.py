@@ -438,3 +438,32 @@ def test_no_report_is_kept_while_a_file_is_unreadable(tmp_path: Path) -> None:
     finally:
         locked.chmod(0o644)
     assert fast(tmp_path) == []
+
+
+# -- the app's check in its own process ---------------------------------------------------------
+def test_a_check_elsewhere_gives_the_report_and_a_newer_one_takes_over(generated: Path) -> None:
+    import multiprocessing
+    import threading
+
+    from qt_tui.model.foldercheck import CheckSuperseded, report_elsewhere
+
+    context = multiprocessing.get_context("forkserver")
+    expected = check_folder(generated, use_cache=False).findings()
+    outcomes: list[object] = []
+
+    def run() -> None:
+        try:
+            report = report_elsewhere(generated, context)
+            outcomes.append(report.findings() if report is not None else None)
+        except CheckSuperseded as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(outcomes) == 2
+    assert expected in outcomes  # the newer check always reports
+    # the older one was stopped, unless it was done before the newer one started
+    assert all(isinstance(o, CheckSuperseded) or o == expected for o in outcomes)

@@ -15,7 +15,13 @@ from textual.message import Message
 
 from ...model.checks import CODES, Checker, Finding
 from ...model.editing import EditError
-from ...model.foldercheck import FindingsByPath, FolderReport, folder_report, report_elsewhere
+from ...model.foldercheck import (
+    CheckSuperseded,
+    FindingsByPath,
+    FolderReport,
+    folder_report,
+    report_elsewhere,
+)
 from ...model.form import plan_edit
 from ...model.library import Library
 from .dialogs import DiffScreen
@@ -56,7 +62,8 @@ class ChecksDone(Message):
 def folder_report_elsewhere(root: Path) -> FolderReport:
     """The folder's report, computed in a separate low-priority process (forkserver: this
     one has threads), so that the check neither competes with the UI for the interpreter
-    nor keeps its facts in the app's memory; computed here if no process can be started."""
+    nor keeps its facts in the app's memory; computed here if no process can be started.
+    Raises CheckSuperseded when a newer check stopped this one."""
     methods = multiprocessing.get_all_start_methods()
     method = "forkserver" if "forkserver" in methods else "spawn"
     try:
@@ -116,7 +123,10 @@ class ChecksFlow:
     @work(thread=True, exclusive=True, group="checks", exit_on_error=False)
     def _run_checks(self, library: Library, generation: int) -> None:
         screen = self._checks()
-        report = folder_report_elsewhere(library.root)
+        try:
+            report = folder_report_elsewhere(library.root)
+        except CheckSuperseded:
+            return  # a newer check of the folder (after a change on disk) took over
         counts = sorted(
             ((code, str(CODES[code]), n) for code, n in report.counts.items()),
             key=lambda item: (_ORDER.get(item[1], 3), item[0]),
