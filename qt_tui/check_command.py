@@ -8,7 +8,8 @@ import os
 import sqlite3
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from json.encoder import encode_basestring
 from pathlib import Path
 
 from .cli_support import OneLineParser, UsageError, emit, run_guarded
@@ -16,6 +17,7 @@ from .model.article import Severity
 from .model.cache import IndexCache
 from .model.checks import CODES, FIXABLE, Checker, Finding, blocking
 from .model.editing import ConflictError, EditError, save_atomic
+from .model.foldercheck import FolderCheck, FolderReport
 from .model.form import PlannedEdit, plan_edit
 from .model.indexing import build_library
 from .model.library import Library
@@ -127,25 +129,79 @@ def summary(findings: Sequence[Finding], articles: int) -> str:
     return f"{articles} articles checked: {severities} ({per_code})"
 
 
-def format_text(findings: Sequence[Finding], articles: int) -> str:
-    """The text report: one line per finding, then the summary line."""
-    lines = []
-    for f in findings:
-        where = f"{f.path}:{f.line}:" if f.line is not None else f"{f.path}:"
-        lines.append(f"{where} {f.severity} {f.code} {one_line(f.message)}")
-    lines.append(summary(findings, articles))
-    return "\n".join(lines) + "\n"
+def report_summary(report: FolderReport) -> str:
+    """The summary line of a folder report (the same as :func:`summary` of its findings)."""
+    if not report.counts:
+        return f"{report.articles} articles checked: no problems"
+    severities = ", ".join(
+        f"{n} {s}{'s' if n != 1 else ''}"
+        for s in Severity
+        for n in (report.severities.get(str(s), 0),)
+    )
+    per_code = ", ".join(f"{code} {n}" for code, n in report.counts.items())
+    return f"{report.articles} articles checked: {severities} ({per_code})"
 
 
-def format_json(root: Path, findings: Sequence[Finding], articles: int) -> str:
-    """The JSON report: exactly one object."""
-    report = {
-        "root": str(root),
-        "articles": articles,
-        "problems": [f.as_dict() for f in findings],
-        "counts": counts(findings),
-    }
-    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+def _one_line(message: str) -> str:
+    """one_line(message), without its cost for the usual message that is one line already."""
+    clean = message.isprintable() and "  " not in message
+    if clean and message[:1] != " " and message[-1:] != " ":
+        return message
+    return one_line(message)
+
+
+def text_chunks(report: FolderReport) -> Iterator[str]:
+    """The text report in pieces: one line per finding, then the summary line."""
+    lines: list[str] = []
+    for path, rows in zip(report.paths, report.rows, strict=True):
+        for _, code, message, line, severity in rows:
+            if line is None:
+                lines.append(f"{path}: {severity} {code} {_one_line(message)}\n")
+            else:
+                lines.append(f"{path}:{line}: {severity} {code} {_one_line(message)}\n")
+        if len(lines) >= _CHUNK_LINES:
+            yield "".join(lines)
+            lines = []
+    lines.append(report_summary(report) + "\n")
+    yield "".join(lines)
+
+
+def json_chunks(root: Path, report: FolderReport) -> Iterator[str]:
+    """The JSON report in pieces: exactly what `json.dumps(..., indent=2)` writes for
+    {"root", "articles", "problems": [Finding.as_dict() ...], "counts"}."""
+    enc = encode_basestring
+    parts = [f'{{\n  "root": {enc(str(root))},\n  "articles": {report.articles},\n  "problems": [']
+    separator = "\n    {"
+    for path, ident, rows in zip(report.paths, report.ids, report.rows, strict=True):
+        if not rows:
+            continue
+        head = f'\n      "path": {enc(path)},\n      "line": '
+        tail = f',\n      "id": {_json_id(ident)}\n    }}'
+        for _, code, message, line, severity in rows:
+            parts.append(
+                f'{separator}{head}{"null" if line is None else line},\n      "code": {enc(code)}'
+                f',\n      "severity": "{severity}",\n      "message": {enc(message)}{tail}'
+            )
+            separator = ",\n    {"
+        if len(parts) >= _CHUNK_LINES:
+            yield "".join(parts)
+            parts = []
+    parts.append("\n  ]," if separator != "\n    {" else "],")
+    counts = ",".join(f"\n    {enc(code)}: {n}" for code, n in report.counts.items())
+    parts.append(f'\n  "counts": {{{counts}\n  }}\n}}\n' if counts else '\n  "counts": {}\n}\n')
+    yield "".join(parts)
+
+
+def _json_id(ident: object) -> str:
+    if type(ident) is int:
+        return int.__repr__(ident)
+    if isinstance(ident, str):
+        return encode_basestring(ident)
+    return json.dumps(ident)
+
+
+#: Findings per piece of output: big enough to write fast, small enough not to double memory.
+_CHUNK_LINES = 20_000
 
 
 def fix_codes(select: set[str] | None) -> frozenset[str]:
@@ -230,18 +286,30 @@ def run(argv: Sequence[str]) -> int:
     if args.fix and args.format == "json":
         raise UsageError("--fix prints a diff; it cannot be combined with --format json")
     root = check_root(args.dir)
-    library = index_folder(root)
-    if len(library) == 0:
-        raise UsageError(f"no articles (*.md files) found in {args.dir}")
     if args.fix:
+        library = index_folder(root)
+        if len(library) == 0:
+            raise UsageError(f"no articles (*.md files) found in {args.dir}")
         return _fix(root, library, select, args.write)
-    findings = Checker(library).check(select)
-    articles = len(library.articles())
-    if args.format == "json":
-        emit(sys.stdout, format_json(root, findings, articles))
-    else:
-        emit(sys.stdout, format_text(findings, articles))
-    return EXIT_PROBLEMS if blocking(findings) else EXIT_OK
+    with FolderCheck(root, select) as check:
+        report = check.kept()
+        chunks: Iterable[str] = ()
+        if report is not None:
+            chunks = list(_chunks(root, report, args.format))  # while the folder is listed
+            if not check.confirmed():
+                report, chunks = None, ()
+        if report is None:
+            report = check.compute()
+            chunks = _chunks(root, report, args.format)
+    if report.files == 0:
+        raise UsageError(f"no articles (*.md files) found in {args.dir}")
+    for chunk in chunks:
+        emit(sys.stdout, chunk)
+    return EXIT_PROBLEMS if report.blocking() else EXIT_OK
+
+
+def _chunks(root: Path, report: FolderReport, output: str) -> Iterator[str]:
+    return json_chunks(root, report) if output == "json" else text_chunks(report)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -225,17 +226,8 @@ class Checker:
     def site(self) -> str | None:
         """The `<site>` of `<site> | <subject>` SEO titles, if most articles follow it."""
         if not self._site_known:
-            articles = self.library.articles()
-            titles = [(a, _seo_title(a)) for a in articles]
-            prefixes = Counter(t.split(" | ", 1)[0].strip() for _, t in titles if " | " in t)
-            site: str | None = None
-            if prefixes:
-                best = max(prefixes.values())
-                candidate = min(p for p, n in prefixes.items() if n == best)
-                following = sum(1 for a, t in titles if _seo_ok(t, candidate, a.subject))
-                if candidate and following * 2 > len(articles):
-                    site = candidate
-            self._site, self._site_known = site, True
+            pairs = [(_seo_title(a), a.subject) for a in self.library.articles()]
+            self._site, self._site_known = site_of(pairs), True
         return self._site
 
     def lines(self, article: Article) -> dict[str, int]:
@@ -277,25 +269,19 @@ class Checker:
         lines = self.lines(article)
 
         def add(code: str, message: str, key: str | None = None) -> None:
-            line = lines.get(key) if key is not None else None
-            if line is None and key is not None and "." in key:
-                line = lines.get(key.split(".", 1)[0])
+            line = line_of(lines, key)
             out.append(Finding(article.relpath, line, code, CODES[code], message, article.id))
 
-        fm = article.front_matter
         # problems the loader noted, other than the ones re-checked here with lines
         for problem in article.problems:
             if problem.code != "bad-type":
                 out.append(self._passthrough(article, problem))
-        _fields(article, fm, add, self.lines(article) if article.partial else None)
-        _types(fm, add)
+        local_checks(article, lines, add)
         if article.id is not None and self.library.is_duplicate_id(article):
             others = [a.relpath for a in self.library.by_id(article.id) if a.key != article.key]
             add("duplicate-id", f"id {article.id} is also used by {', '.join(others)}", "id")
         self._links(article, add)
-        _titles(fm, add)
-        self._seo(article, fm, add)
-        _url(article, fm, add)
+        self._seo(article, article.front_matter, add)
         return out
 
     def _passthrough(self, article: Article, problem: Problem) -> Finding:
@@ -344,35 +330,13 @@ class Checker:
             add("orphan", "no article of this folder links here")
 
     def _seo(self, article: Article, fm: dict[str, Any], add: _Add) -> None:
-        seo = fm.get("seo")
-        title = _seo_title(article)
-        if isinstance(seo, dict):
-            description = _text(seo.get("page_description")).strip()
-            if len(description) > SEO_DESCRIPTION_LIMIT:
-                add(
-                    "seo-length",
-                    f"seo.page_description is {len(description)} characters "
-                    f"(over {SEO_DESCRIPTION_LIMIT})",
-                    "seo.page_description",
-                )
-            if len(title) > SEO_TITLE_LIMIT:
-                add(
-                    "seo-length",
-                    f"seo.title is {len(title)} characters (over {SEO_TITLE_LIMIT})",
-                    "seo.title",
-                )
+        """The seo-title finding, which needs the folder's site name (seo-length is local)."""
         site = self.site()
-        if site is None or _seo_ok(title, site, article.subject):
+        if site is None:
             return
-        expected = _show(f"{site} | {article.subject}")
-        if "seo" in fm and not isinstance(seo, dict):
-            add(
-                "seo-title", f"seo is {_kind(seo)}, not a mapping; expected title {expected}", "seo"
-            )
-        elif not title:
-            add("seo-title", f"seo.title is missing; expected {expected}", "seo")
-        else:
-            add("seo-title", f"seo.title {_show(title)} is not {expected}", "seo.title")
+        problem = seo_title_problem(_seo_title(article), seo_kind(fm), article.subject, site)
+        if problem is not None:
+            add("seo-title", *problem)
 
     # -- fixes ------------------------------------------------------------------------------
     def fix_changes(self, article: Article, codes: set[str] | frozenset[str]) -> dict[str, object]:
@@ -451,13 +415,122 @@ def _renumber(
     return changes
 
 
+def line_of(lines: dict[str, int], key: str | None) -> int | None:
+    """The line of a finding about `key` (a `parent.child` key falls back to its parent)."""
+    if key is None:
+        return None
+    line = lines.get(key)
+    if line is None and "." in key:
+        line = lines.get(key.split(".", 1)[0])
+    return line
+
+
+def local_checks(article: Article, lines: dict[str, int], add: _Add) -> None:
+    """The checks that need nothing but the article's own file: missing fields, types,
+    titles, SEO lengths and the url. (Loader problems, duplicate ids, links and the SEO
+    title pattern are the caller's.)"""
+    fm = article.front_matter
+    _fields(article, fm, add, lines if article.partial else None)
+    _types(fm, add)
+    _titles(fm, add)
+    _seo_length(fm, _seo_title(article), add)
+    _url(article, fm, add)
+
+
+def site_of(pairs: Iterable[tuple[str, str]]) -> str | None:
+    """The `<site>` of `<site> | <subject>` SEO titles, from every loaded article's
+    (seo title, subject), if more than half the articles follow it."""
+    prefixes: Counter[str] = Counter()
+    following: Counter[str] = Counter()
+    total = 0
+    for title, subject in pairs:
+        prefix, site = seo_site_parts(title, subject)
+        total += 1
+        if prefix is not None:
+            prefixes[prefix] += 1
+        if site is not None:
+            following[site] += 1
+    return site_from_counts(prefixes, following, total)
+
+
+def seo_site_parts(title: str, subject: str) -> tuple[str | None, str | None]:
+    """What one article says about the folder's site: the prefix of its SEO title (None
+    without " | "), and the site its title follows `<site> | <subject>` for (None if none)."""
+    prefix = title.split(" | ", 1)[0].strip() if " | " in title else None
+    head, sep, tail = title.partition("|")
+    site = head.strip() if sep and tail.strip() == subject.strip() else None
+    return prefix, site
+
+
+def site_from_counts(prefixes: Counter[str], following: Counter[str], total: int) -> str | None:
+    """The site: the most common prefix (the least of equals), if more than half of `total`
+    articles follow it (`following`: articles per site they follow)."""
+    if not prefixes:
+        return None
+    best = max(prefixes.values())
+    candidate = min(p for p, n in prefixes.items() if n == best)
+    return candidate if candidate and following[candidate] * 2 > total else None
+
+
+def seo_kind(fm: dict[str, Any]) -> str | None:
+    """What `seo` is when it is present but not a mapping ("a list" ...), else None."""
+    if "seo" not in fm:
+        return None
+    seo = fm["seo"]
+    return None if isinstance(seo, dict) else _kind(seo)
+
+
+def seo_title_problem(
+    title: str, kind: str | None, subject: str, site: str
+) -> tuple[str, str] | None:
+    """(message, key) of the seo-title finding of an article, or None when it follows
+    `<site> | <subject>`. `kind` is :func:`seo_kind` of its front matter."""
+    if _seo_ok(title, site, subject):
+        return None
+    expected = _show(f"{site} | {subject}")
+    if kind is not None:
+        return f"seo is {kind}, not a mapping; expected title {expected}", "seo"
+    if not title:
+        return f"seo.title is missing; expected {expected}", "seo"
+    return f"seo.title {_show(title)} is not {expected}", "seo.title"
+
+
+def _seo_length(fm: dict[str, Any], title: str, add: _Add) -> None:
+    seo = fm.get("seo")
+    if not isinstance(seo, dict):
+        return
+    description = _text(seo.get("page_description")).strip()
+    if len(description) > SEO_DESCRIPTION_LIMIT:
+        add(
+            "seo-length",
+            f"seo.page_description is {len(description)} characters (over {SEO_DESCRIPTION_LIMIT})",
+            "seo.page_description",
+        )
+    if len(title) > SEO_TITLE_LIMIT:
+        add(
+            "seo-length",
+            f"seo.title is {len(title)} characters (over {SEO_TITLE_LIMIT})",
+            "seo.title",
+        )
+
+
 def _link_name(link: RelatedLink) -> str:
+    return link_name(link.id, link.url)
+
+
+def link_name(link_id: object, url: str) -> str:
+    """How a related entry is named in a message: its id and url, as far as it has them."""
     parts = []
-    if link.id is not None:
-        parts.append(f"id {link.id}")
-    if link.url:
-        parts.append(link.url)
+    if link_id is not None:
+        parts.append(f"id {link_id}")
+    if url:
+        parts.append(url)
     return ", ".join(parts) or "no id or url"
+
+
+def seo_title(article: Article) -> str:
+    """The article's `seo.title`, stripped ("" when there is none)."""
+    return _seo_title(article)
 
 
 def _seo_title(article: Article) -> str:

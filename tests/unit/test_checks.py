@@ -18,6 +18,7 @@ from qt_tui.cli import main
 from qt_tui.model import loading
 from qt_tui.model.article import Severity
 from qt_tui.model.checks import CODES, Checker, Finding, check_library, findings_for, slug
+from qt_tui.model.foldercheck import check_folder
 from qt_tui.model.library import Library
 from tests.conftest import REAL_CORPUS, real_corpus_files
 
@@ -111,7 +112,10 @@ def pair(root: Path) -> None:
 
 
 def check(root: Path, select: set[str] | None = None) -> list[Finding]:
-    return check_library(Library.load(root), select)
+    """The findings of the Library-based Checker, which the fast folder check must equal."""
+    found = check_library(Library.load(root), select)
+    assert check_folder(root, select).findings() == found
+    return found
 
 
 def only(findings: list[Finding], code: str) -> list[Finding]:

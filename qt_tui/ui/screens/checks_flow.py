@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import multiprocessing
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -11,6 +15,13 @@ from textual.message import Message
 
 from ...model.checks import CODES, Checker, Finding
 from ...model.editing import EditError
+from ...model.foldercheck import (
+    CheckSuperseded,
+    FindingsByPath,
+    FolderReport,
+    folder_report,
+    report_elsewhere,
+)
 from ...model.form import plan_edit
 from ...model.library import Library
 from .dialogs import DiffScreen
@@ -26,24 +37,62 @@ SAFE_FIXES = frozenset({"stale-link", "duplicate-link"})
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 
 #: Above this many articles the folder checks run only when asked (Enter on Problems, or the
-#: palette): they read every file and would compete with the UI for the interpreter.
-AUTO_CHECK_LIMIT = 5_000
+#: palette). They run in another process from cached per-file facts (a warm check of 100,000
+#: articles takes seconds and never holds this interpreter), so only huge folders wait.
+AUTO_CHECK_LIMIT = 250_000
 
 
 class ChecksDone(Message):
     """The folder's findings, computed off the UI thread for one version of the library."""
 
-    def __init__(self, library: Library, generation: int, findings: list[Finding]) -> None:
+    def __init__(
+        self,
+        library: Library,
+        generation: int,
+        findings: FindingsByPath,
+        code_counts: list[tuple[str, str, int]],
+    ) -> None:
         super().__init__()
         self.library = library
         self.generation = generation
         self.findings = findings
+        self.code_counts = code_counts
+
+
+def folder_report_elsewhere(root: Path) -> FolderReport:
+    """The folder's report, computed in a separate low-priority process (forkserver: this
+    one has threads), so that the check neither competes with the UI for the interpreter
+    nor keeps its facts in the app's memory; computed here if no process can be started.
+    Raises CheckSuperseded when a newer check stopped this one."""
+    methods = multiprocessing.get_all_start_methods()
+    method = "forkserver" if "forkserver" in methods else "spawn"
+    try:
+        _start_resource_tracker()
+        report = report_elsewhere(root, multiprocessing.get_context(method))
+    except (OSError, RuntimeError, ImportError, ValueError, AssertionError):
+        report = None
+    return report if report is not None else folder_report(root)
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with the real stderr: the one Textual puts
+    in its place has no usable file descriptor, and the tracker would fail to start."""
+    if os.name != "posix" or sys.__stderr__ is None:
+        return
+    from multiprocessing import resource_tracker
+
+    captured = sys.stderr
+    sys.stderr = sys.__stderr__
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.stderr = captured
 
 
 class ChecksFlow:
     """Mixed into MainScreen: keeps `findings` current and offers the safe fixes."""
 
-    findings_by_key: dict[str, list[Finding]]
+    findings_by_key: Mapping[str, list[Finding]]
     code_counts: list[tuple[str, str, int]] | None
     check_generation: int
     checks_requested: bool
@@ -62,7 +111,7 @@ class ChecksFlow:
         return self
 
     def schedule_checks(self) -> None:
-        """Re-run the checks in the background for the library as it is now."""
+        """Re-run the checks in the background for the folder as it is now."""
         screen = self._checks()
         if screen.library is None or not screen.checks_enabled:
             return
@@ -74,27 +123,22 @@ class ChecksFlow:
     @work(thread=True, exclusive=True, group="checks", exit_on_error=False)
     def _run_checks(self, library: Library, generation: int) -> None:
         screen = self._checks()
-        for _attempt in range(3):
-            try:
-                findings = Checker(library).check()
-            except RuntimeError:  # the library changed under us: try again
-                continue
-            screen.post_message(ChecksDone(library, generation, findings))
-            return
+        try:
+            report = folder_report_elsewhere(library.root)
+        except CheckSuperseded:
+            return  # a newer check of the folder (after a change on disk) took over
+        counts = sorted(
+            ((code, str(CODES[code]), n) for code, n in report.counts.items()),
+            key=lambda item: (_ORDER.get(item[1], 3), item[0]),
+        )
+        screen.post_message(ChecksDone(library, generation, FindingsByPath(report), counts))
 
     def on_checks_done(self, message: ChecksDone) -> None:
         screen = self._checks()
         if message.generation != self.check_generation or message.library is not screen.library:
             return
-        by_key: dict[str, list[Finding]] = defaultdict(list)
-        for finding in message.findings:
-            by_key[finding.path].append(finding)
-        self.findings_by_key = dict(by_key)
-        counts = Counter(f.code for f in message.findings)
-        self.code_counts = sorted(
-            ((code, str(CODES[code]), n) for code, n in counts.items()),
-            key=lambda item: (_ORDER.get(item[1], 3), item[0]),
-        )
+        self.findings_by_key = message.findings
+        self.code_counts = message.code_counts
         screen.refresh_tree()
         if screen.entry.kind == "code":
             screen.show_entry(screen.entry)
@@ -104,9 +148,10 @@ class ChecksFlow:
 
     def articles_with_code(self, code: str) -> list[str]:
         """Keys of the articles with at least one finding of `code`."""
-        return [
-            key for key, found in self.findings_by_key.items() if any(f.code == code for f in found)
-        ]
+        found = self.findings_by_key
+        if isinstance(found, FindingsByPath):
+            return found.paths_with(code)
+        return [key for key, items in found.items() if any(f.code == code for f in items)]
 
     def action_fix_article(self) -> None:
         """Show, then apply, the open article's safe fixes (stale or repeated related entries)."""
