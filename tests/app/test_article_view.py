@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.geometry import Region
+from textual.widgets import OptionList
 
 from qt_tui.ui.app import QtApp
 from qt_tui.ui.screens.main import MainScreen
@@ -115,3 +116,42 @@ async def test_following_a_link_and_back_redraws_each_answer(tmp_path: Path) -> 
         await wait_until(pilot, lambda: screen.view.article_key == "s/a.md")
         await settle(pilot)
         assert "Intro paragraph about σ²" in "\n".join(screen_lines(screen))
+
+
+async def test_a_long_related_list_scrolls_and_a_short_one_shows_every_row(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "s").mkdir()
+    related = "".join(
+        f"related_article{n}:\n    id: {100 + n}\n    title: Target {n}\n    subject: S\n"
+        for n in range(1, 16)
+    )
+    (tmp_path / "s" / "hub.md").write_text(
+        f"---\nid: 1\ntitle: A hub\nsubject: S\nanswer: >-\n    Links below.\n{related}---\n"
+    )
+    for n in range(1, 16):
+        (tmp_path / "s" / f"t{n:02}.md").write_text(
+            f"---\nid: {100 + n}\ntitle: Target {n}\nsubject: S\nanswer: >-\n    T{n}.\n---\n"
+        )
+    app = QtApp(tmp_path, selected=tmp_path / "s" / "hub.md", watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await wait_until(pilot, lambda: screen.view.article_key == "s/hub.md")
+        await settle(pilot)
+        links = screen.view.query_one("#view-related", OptionList)
+        assert links.option_count == 15
+        assert links.size.height < 15 and links.show_vertical_scrollbar
+        links.focus()
+        links.highlighted = 0
+        for _ in range(14):
+            await pilot.press("j")
+        await settle(pilot)
+        assert links.highlighted == 14
+        top = links.scroll_offset.y
+        assert top <= 14 < top + links.size.height  # the highlighted row scrolled into view
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.view.article_key == "s/t15.md")
+        await settle(pilot)
+        backlinks = screen.view.query_one("#view-backlinks", OptionList)
+        assert backlinks.option_count == 1
+        assert backlinks.size.height == 1 and not backlinks.show_vertical_scrollbar

@@ -126,6 +126,9 @@ class LinkList(OptionList):
 
     BINDINGS = [("j", "cursor_down", "Down"), ("k", "cursor_up", "Up")]
 
+    #: Rows shown before the list scrolls (its `max-height` in app.tcss).
+    MAX_ROWS = 12
+
 
 class ArticleView(VerticalScroll):
     """Shows one article, or why a file failed to load."""
@@ -320,6 +323,9 @@ class ArticleView(VerticalScroll):
 
     def _set_links(self, list_id: str, title_id: str, rows: list[Option]) -> None:
         links = self.query_one(list_id, LinkList)
+        # A scrollbar only when the rows exceed the list's height: with "auto" it flickers on
+        # while the new rows meet the old height, costing two more layouts per article.
+        links.styles.overflow_y = "auto" if len(rows) > LinkList.MAX_ROWS else "hidden"
         links.set_options(rows)
         title = self.query_one(title_id, Static)
         name = "Related articles" if list_id == "#view-related" else "Referenced by"
