@@ -54,11 +54,13 @@ async def measure(root: Path, rebuild: bool, interactions: bool) -> dict[str, ob
 async def interact(pilot, app: QtApp) -> dict[str, object]:
     """Latencies as the user sees them: from the action to the frame that shows its result.
 
-    Every frame the screen composes is timestamped (with the widgets it repainted). An open
-    lasts until the new answer is on screen and the screen has nothing left to lay out or
-    paint (the last frame it caused); a cursor move lasts until the frame that repaints the
-    list. `pilot.pause()` is not used to time anything: it sleeps at least 20 ms per call and
-    keeps sleeping while any work is running, which measures the pause, not the app.
+    Every frame the screen composes is timestamped with the widgets it repainted. An open
+    lasts until the screen is quiet (nothing queued, nothing to lay out or paint) and is
+    timed to the last frame that repainted the answer or a container of it: from then on the
+    answer pane no longer changes (`open_settled_s` runs to the last frame of all, e.g. a
+    scrollbar of another pane; `open_first_paint_s` to the first frame with the answer). A
+    cursor move lasts until the frame that repaints the list. `pilot.pause()` times nothing:
+    it sleeps at least 20 ms and keeps sleeping while any work runs.
     """
     screen = app.main_screen
     library = screen.library
@@ -83,10 +85,11 @@ async def interact(pilot, app: QtApp) -> dict[str, object]:
         nodes = [app, *screen.walk_children(with_self=True)]
         return all(node._message_queue.empty() for node in nodes)
 
-    def painted(widget) -> float | None:
-        """When the first frame that repainted `widget` (or a container of it) was composed."""
+    def painted(widget, last: bool = False) -> float | None:
+        """When the first (or last) frame that repainted `widget` or a container was composed."""
         covering = set(widget.ancestors_with_self)
-        return next((t for t, repainted in frames if covering & repainted), None)
+        times = [t for t, repainted in frames if covering & repainted]
+        return (times[-1] if last else times[0]) if times else None
 
     async def settled(condition) -> float:
         """Wait for `condition()` and a quiet screen; the time of the last frame painted."""
@@ -95,14 +98,15 @@ async def interact(pilot, app: QtApp) -> dict[str, object]:
         return frames[-1][0]
 
     answer = screen.view.query_one("#view-answer")
-    opens, first_paints = [], []
+    opens, first_paints, settled_opens = [], [], []
     for key in rng.sample(keys, 40):
         frames.clear()
         started = time.perf_counter()
         screen.open_article(key)
         done = await settled(lambda key=key: screen.view.article_key == key)
-        opens.append(done - started)
+        opens.append(painted(answer, last=True) - started)
         first_paints.append(painted(answer) - started)
+        settled_opens.append(done - started)
         await asyncio.sleep(0.02)
     subject, size = max(library.subjects(), key=lambda item: item[1])
     screen.open_article(library.in_subject(subject)[0].key)
@@ -143,6 +147,7 @@ async def interact(pilot, app: QtApp) -> dict[str, object]:
     return {
         "open_s": opens,
         "open_first_paint_s": first_paints,
+        "open_settled_s": settled_opens,
         "move_s": moves,
         "move_pilot_s": pilot_moves,
         "move_rows": size,
