@@ -148,7 +148,6 @@ class ArticleView(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.display_data: ArticleDisplay | None = None
-        self._rendering = False  # kept for callers that wait on it; rendering is synchronous
 
     def compose(self) -> ComposeResult:
         yield Static(id="view-header")
