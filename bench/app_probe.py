@@ -60,35 +60,82 @@ async def measure(
 
 
 async def interact(pilot, app: QtApp) -> dict[str, object]:
+    """Latencies as the user sees them: from the action to the frame that shows its result.
+
+    Every frame the screen composes is timestamped with the widgets it repainted. An open
+    lasts until the screen is quiet (nothing queued, nothing to lay out or paint) and is
+    timed to the last frame that repainted the answer or a container of it: from then on the
+    answer pane no longer changes (`open_settled_s` runs to the last frame of all, e.g. a
+    scrollbar of another pane; `open_first_paint_s` to the first frame with the answer). A
+    cursor move lasts until the frame that repaints the list. `pilot.pause()` times nothing:
+    it sleeps at least 20 ms and keeps sleeping while any work runs.
+    """
     screen = app.main_screen
     library = screen.library
     rng = random.Random(3)
     keys = [a.key for a in library.articles()]
-    opens = []
+    frames: list[tuple[float, set[object]]] = []
+    compose_frame = screen._compositor_refresh
+
+    def timed_frame() -> None:
+        repainted = set(screen._dirty_widgets)
+        compose_frame()
+        frames.append((time.perf_counter(), repainted))
+
+    screen._compositor_refresh = timed_frame  # the screen calls it for every frame it paints
+
+    def quiet() -> bool:
+        """Nothing queued, nothing to lay out or paint, no callback waiting for a frame."""
+        if screen._layout_required or screen._dirty_widgets or screen._repaint_required:
+            return False
+        if screen._callbacks:
+            return False
+        nodes = [app, *screen.walk_children(with_self=True)]
+        return all(node._message_queue.empty() for node in nodes)
+
+    def painted(widget, last: bool = False) -> float | None:
+        """When the first (or last) frame that repainted `widget` or a container was composed."""
+        covering = set(widget.ancestors_with_self)
+        times = [t for t, repainted in frames if covering & repainted]
+        return (times[-1] if last else times[0]) if times else None
+
+    async def settled(condition) -> float:
+        """Wait for `condition()` and a quiet screen; the time of the last frame painted."""
+        while not (condition() and frames and quiet()):
+            await asyncio.sleep(0.001)
+        return frames[-1][0]
+
+    answer = screen.view.query_one("#view-answer")
+    opens, first_paints, settled_opens = [], [], []
     for key in rng.sample(keys, 40):
+        frames.clear()
         started = time.perf_counter()
         screen.open_article(key)
-        await asyncio.sleep(0)
-        while screen.view._rendering:  # until the answer's Markdown is mounted
-            await asyncio.sleep(0.001)
-        opens.append(time.perf_counter() - started)
+        done = await settled(lambda key=key: screen.view.article_key == key)
+        opens.append(painted(answer, last=True) - started)
+        first_paints.append(painted(answer) - started)
+        settled_opens.append(done - started)
+        await asyncio.sleep(0.02)
     subject, size = max(library.subjects(), key=lambda item: item[1])
     screen.open_article(library.in_subject(subject)[0].key)
     await pilot.pause()
-    screen.article_list.options.focus()
     options = screen.article_list.options
+    options.focus()
+    await pilot.pause()
     moves, pilot_moves = [], []
     for step in range(60):
         before = screen.view.article_key
+        frames.clear()
         started = time.perf_counter()
         if step % 10:
             options.action_cursor_down()
         else:
             options.action_page_down()
-        await pilot.pause()  # the key handled and the list redrawn (the view follows later)
-        moves.append(time.perf_counter() - started)
-        while screen.view.article_key == before:
-            await asyncio.sleep(0.001)
+        while painted(options) is None:
+            await asyncio.sleep(0.001)  # until the list's new cursor row is on screen
+        moves.append(painted(options) - started)
+        await settled(lambda before=before: screen.view.article_key != before)  # the follow
+        await asyncio.sleep(0.02)
     for _ in range(20):
         before = screen.view.article_key
         started = time.perf_counter()
@@ -96,6 +143,7 @@ async def interact(pilot, app: QtApp) -> dict[str, object]:
         while screen.view.article_key == before:
             await asyncio.sleep(0.001)
         pilot_moves.append(time.perf_counter() - started)
+    screen._compositor_refresh = compose_frame
     searches = []
     index = app.index
     words = ["signal", "market theorem", "enzyme", "photon orbit", "glac", "compiler sy"]
@@ -106,6 +154,8 @@ async def interact(pilot, app: QtApp) -> dict[str, object]:
         searches.append(time.perf_counter() - started)
     return {
         "open_s": opens,
+        "open_first_paint_s": first_paints,
+        "open_settled_s": settled_opens,
         "move_s": moves,
         "move_pilot_s": pilot_moves,
         "move_rows": size,

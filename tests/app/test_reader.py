@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Input, OptionList
 
-from qt_tui.model.library import Library
+from qt_tui.model.library import Library, sort_articles
 from qt_tui.ui.app import QtApp
 from qt_tui.ui.widgets.subject_tree import ALL, TreeEntry
 from tests.app.helpers import loaded, settle, view_text, wait_until
@@ -290,3 +290,27 @@ async def test_m_shows_every_front_matter_key_from_any_pane() -> None:
         text = str(panel.render())
         for key in ("_schema:", "date_format:", "post_on_text:", "score:", "page_keywords:"):
             assert key in text
+
+
+async def test_subjects_shown_again_list_their_own_rows_in_order() -> None:
+    library = sample_library()
+    (first, _), (second, _) = library.subjects()[:2]
+    app = QtApp(SAMPLE, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+
+        def expected(subject: str) -> list[str]:
+            articles = library.in_subject(subject)
+            return [a.key for a in sorted(articles, key=lambda a: (a.title.casefold(), a.key))]
+
+        for subject in (first, second, first, second):
+            screen.tree.move_to(TreeEntry("subject", subject))
+            await wait_until(pilot, lambda s=subject: screen.entry == TreeEntry("subject", s))
+            assert screen.article_list.shown_keys == expected(subject)
+            options = screen.article_list.options
+            assert list(options.keys) == expected(subject)
+        screen.article_list.options.focus()
+        await pilot.press("o")  # by date: the same subject sorted anew, not the cached title order
+        await wait_until(pilot, lambda: screen.article_list.sort_by == "date")
+        by_date = [a.key for a in sort_articles(library.in_subject(second), "date")]
+        assert list(screen.article_list.options.keys) == by_date

@@ -5,13 +5,14 @@ from __future__ import annotations
 import statistics
 import time
 
+import pytest
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.strip import Strip
 
-from qt_tui.ui.widgets.virtual_list import VirtualList
+from qt_tui.ui.widgets.virtual_list import Rows, VirtualList
 
 BIG = 100_000
 
@@ -301,3 +302,31 @@ async def test_duplicate_keys_index_first() -> None:
         await pilot.pause()
         assert widget.index_of("a") == 0
         assert widget.index_of("b") == 1
+
+
+async def test_prepared_rows_are_shared_and_shown_again_unchanged() -> None:
+    app = ListApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        widget = app.rows
+        big = Rows([f"k{i}" for i in range(BIG)], [f"Article number {i}" for i in range(BIG)])
+        other = Rows(["x", "y", "x"], ["ex", "why", "again"])
+        widget.set_rows(big, highlight_key="k500")
+        widget.focus()
+        await pilot.pause()
+        assert widget.highlighted == 500 and visible(widget, 500)
+        widget.set_rows(other, fallback="first")
+        await pilot.pause()
+        assert widget.row_count == 3 and widget.index_of("x") == 0
+        assert line_text(widget, 1).startswith("why")
+        widget.set_rows(big, highlight_key="k99999")
+        await pilot.pause()
+        assert widget.keys is big.keys  # nothing was copied
+        assert widget.highlighted == BIG - 1 and visible(widget, BIG - 1)
+        assert widget.label_at(7) == "Article number 7"
+        assert app.highlighted[-1] == ("k99999", BIG - 1)
+
+
+def test_rows_need_a_label_per_key() -> None:
+    with pytest.raises(ValueError, match="2 keys but 1 labels"):
+        Rows(["a", "b"], ["only one"])
+    assert len(Rows.from_pairs([("a", "A"), ("b", Text("B"))])) == 2

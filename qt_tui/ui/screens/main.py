@@ -11,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, ProgressBar, Static
@@ -56,6 +57,9 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         Binding("n", "next_result(1)", "Next result", show=False),
         Binding("N", "next_result(-1)", "Previous result", show=False),
     ]
+
+    sub_title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
+    """The open article's title, shown by the Header (which redraws itself; no full repaint)."""
 
     def __init__(self, library: Library | None = None) -> None:
         super().__init__()
@@ -319,10 +323,14 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         if busy:
             self._follow_timer = self.set_timer(FOLLOW_INTERVAL, self._show_pending)
         else:
-            self._show_pending()
+            # The moved cursor is painted first; the view follows in the frame after.
+            self.call_after_refresh(self._show_highlighted)
 
     def _show_pending(self) -> None:
         self._follow_timer = None
+        self._show_highlighted()
+
+    def _show_highlighted(self) -> None:
         key = self._pending_key
         if key is None or key != self.article_list.highlighted_key:
             return

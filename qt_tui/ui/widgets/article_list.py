@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -13,7 +15,7 @@ from textual.widgets import Input, Static
 from ...model.article import Article
 from ...model.library import SORT_KEYS, filter_articles, sort_articles
 from ...model.text import one_line
-from .virtual_list import VirtualList
+from .virtual_list import Rows, VirtualList
 
 
 class ArticleOptions(VirtualList):
@@ -43,6 +45,11 @@ class ArticleList(Vertical):
             super().__init__()
             self.key = key
 
+    #: Sorted lists kept for reuse and their total rows: every subject of a 100,000-article
+    #: folder and then some (a row costs about a hundred bytes).
+    CACHED_LISTS = 40
+    CACHED_ROWS = 200_000
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._articles: list[Article] = []
@@ -50,9 +57,10 @@ class ArticleList(Vertical):
         self._heading = "Articles"
         self.sort_by = "title"
         self._version: object = None
-        self._sorted: dict[
-            tuple[str, str, object], tuple[list[Article], list[tuple[str, str]]]
-        ] = {}
+        # Sorted rows of recently shown lists, most recent last (see `show`).
+        self._sorted: OrderedDict[tuple[str, str, object], tuple[list[Article], Rows]] = (
+            OrderedDict()
+        )
 
     def compose(self) -> ComposeResult:
         yield Static(id="list-heading")
@@ -99,18 +107,34 @@ class ArticleList(Vertical):
     def _refresh_rows(self, keep: str | None, fallback_first: bool = True) -> None:
         query = self.filter_input.value
         cache_key = (self._heading, self.sort_by, self._version)
-        cached = self._sorted.get(cache_key) if self._version is not None and not query else None
-        if cached is None:
+        cacheable = self._version is not None and not query
+        cached = self._sorted.get(cache_key) if cacheable else None
+        if cached is not None:
+            self._sorted.move_to_end(cache_key)
+        else:
             shown = sort_articles(filter_articles(self._articles, query), self.sort_by)
-            cached = (shown, [(a.key, self._row(a)) for a in shown])
-            if self._version is not None and not query:
-                self._sorted[cache_key] = cached
-                while len(self._sorted) > 6:
-                    del self._sorted[next(iter(self._sorted))]
+            cached = (shown, Rows([a.key for a in shown], [self._row(a) for a in shown]))
+            if cacheable:
+                self._remember(cache_key, cached)
         self._shown, rows = cached
         options = self.options
         options.set_rows(rows, highlight_key=keep, fallback="first" if fallback_first else "none")
         self._update_heading()
+
+    def _remember(
+        self, cache_key: tuple[str, str, object], entry: tuple[list[Article], Rows]
+    ) -> None:
+        """Keep sorted rows for reuse, least recently shown dropped first, within a budget."""
+        sorted_lists = self._sorted
+        for stale in [key for key in sorted_lists if key[2] != cache_key[2]]:
+            del sorted_lists[stale]  # rows of an older library version are never shown again
+        sorted_lists[cache_key] = entry
+        total = sum(len(rows) for _, rows in sorted_lists.values())
+        while len(sorted_lists) > 1 and (
+            len(sorted_lists) > self.CACHED_LISTS or total > self.CACHED_ROWS
+        ):
+            _, (_, dropped) = sorted_lists.popitem(last=False)
+            total -= len(dropped)
 
     def _row(self, article: Article) -> str:
         # A plain string: the list never parses it as markup and shows control characters

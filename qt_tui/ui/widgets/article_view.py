@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import datetime
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from rich.markdown import Markdown as RichMarkdown
+from rich.segment import Segment
+from rich.style import Style
+from rich.styled import Styled
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -42,29 +49,85 @@ class ArticleDisplay:
     source_lines: list[str] = field(default_factory=list)
 
 
-class AnswerMarkdown(Static):
-    """The rendered answer: one widget drawing Rich's Markdown, not a widget per block.
+class AnswerMarkdown(Widget):
+    """The rendered answer: Rich's Markdown drawn once per width into lines (the Line API).
 
-    Textual's Markdown widget mounts a widget for every paragraph, list and table; laying
-    those out took about half a second per article, too slow for cursor-follows-view.
+    Textual's Markdown widget mounts a widget for every paragraph, list and table (about half
+    a second per article), and a `Static` renders the Markdown again to measure its height and
+    again to draw it. Here one render gives both: the height is the number of lines, and only
+    the lines on screen are handed to the compositor. Recent renders are kept, so going back
+    to an article, or a refresh of the one on screen, costs nothing.
     """
+
+    DEFAULT_CSS = """
+    AnswerMarkdown {
+        width: 1fr;
+        height: auto;
+    }
+    """
+
+    #: How many rendered answers (per width and style) are kept for going back and forth.
+    CACHED_RENDERS = 24
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.source = ""
+        self._renders: OrderedDict[tuple[str, int, Style], list[Strip]] = OrderedDict()
 
     def show_markdown(self, markdown: str) -> None:
         """Replace the answer (already math-rendered, control characters made visible)."""
         if markdown == self.source:
             return
         self.source = markdown
-        self.update(RichMarkdown(markdown, code_theme="ansi_dark", hyperlinks=False))
+        self.refresh(layout=True)
+
+    def rendered_lines(self, width: int) -> list[Strip]:
+        """The answer rendered at `width` cells, one strip a line (rendered once, then kept)."""
+        if width <= 0 or not self.source:
+            return []
+        style = self.visual_style.rich_style
+        key = (self.source, width, style)
+        renders = self._renders
+        lines = renders.get(key)
+        if lines is not None:
+            renders.move_to_end(key)
+            return lines
+        markdown = RichMarkdown(self.source, code_theme="ansi_dark", hyperlinks=False)
+        options = self.app.console_options.update(highlight=False, width=width, height=None)
+        segments = self.app.console.render(Styled(markdown, style), options)
+        lines = [
+            Strip(line)
+            for line in Segment.split_and_crop_lines(
+                segments, width, include_new_lines=False, pad=False
+            )
+        ]
+        renders[key] = lines
+        while len(renders) > self.CACHED_RENDERS:
+            renders.popitem(last=False)
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.rendered_lines(width))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        lines = self.rendered_lines(width)
+        if 0 <= y < len(lines):
+            return lines[y]
+        return Strip.blank(width, self.visual_style.rich_style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.refresh(layout=True)
 
 
 class LinkList(OptionList):
     """Rows of links; Enter follows one."""
 
     BINDINGS = [("j", "cursor_down", "Down"), ("k", "cursor_up", "Up")]
+
+    #: Rows shown before the list scrolls (its `max-height` in app.tcss).
+    MAX_ROWS = 12
 
 
 class ArticleView(VerticalScroll):
@@ -85,7 +148,6 @@ class ArticleView(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.display_data: ArticleDisplay | None = None
-        self._rendering = False  # kept for callers that wait on it; rendering is synchronous
 
     def compose(self) -> ComposeResult:
         yield Static(id="view-header")
@@ -260,6 +322,9 @@ class ArticleView(VerticalScroll):
 
     def _set_links(self, list_id: str, title_id: str, rows: list[Option]) -> None:
         links = self.query_one(list_id, LinkList)
+        # A scrollbar only when the rows exceed the list's height: with "auto" it flickers on
+        # while the new rows meet the old height, costing two more layouts per article.
+        links.styles.overflow_y = "auto" if len(rows) > LinkList.MAX_ROWS else "hidden"
         links.set_options(rows)
         title = self.query_one(title_id, Static)
         name = "Related articles" if list_id == "#view-related" else "Referenced by"

@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from typing import ClassVar, Literal
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -26,6 +28,36 @@ _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 Label = Text | str
 """A row label: a Rich `Text`, or a `str` shown literally (never parsed as markup)."""
+
+
+class Rows:
+    """Rows prepared for `VirtualList.set_rows`: keys, labels and the key -> index map.
+
+    Built once in O(n) and then shared: a caller that keeps it can show the same rows again
+    (another subject and back) without copying tens of thousands of keys. Never mutated.
+    """
+
+    __slots__ = ("key_index", "keys", "labels")
+
+    def __init__(self, keys: Sequence[str] = (), labels: Sequence[Label] = ()) -> None:
+        if len(keys) != len(labels):
+            raise ValueError(f"{len(keys)} keys but {len(labels)} labels")
+        self.keys: tuple[str, ...] = tuple(keys)
+        self.labels: Sequence[Label] = list(labels)
+        count = len(self.keys)
+        key_index = dict(zip(self.keys, range(count), strict=True))
+        if len(key_index) != count:
+            # Duplicate keys: rebuild back to front so the first row with a key wins.
+            key_index = dict(zip(reversed(self.keys), range(count - 1, -1, -1), strict=True))
+        self.key_index: dict[str, int] = key_index
+
+    @classmethod
+    def from_pairs(cls, rows: Sequence[tuple[str, Label]]) -> Rows:
+        """Rows from `(key, label)` pairs."""
+        return cls([row[0] for row in rows], [row[1] for row in rows])
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
 
 class VirtualList(ScrollView, can_focus=True):
@@ -122,7 +154,7 @@ class VirtualList(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._keys: tuple[str, ...] = ()
-        self._labels: list[Label] = []
+        self._labels: Sequence[Label] = []
         self._key_index: dict[str, int] = {}
         self._highlighted: int | None = None
         # Rendered rows: index -> (was highlighted, strip); only ever the rows near the view.
@@ -137,11 +169,14 @@ class VirtualList(ScrollView, can_focus=True):
 
     def set_rows(
         self,
-        rows: Sequence[tuple[str, Label]],
+        rows: Rows | Sequence[tuple[str, Label]],
         highlight_key: str | None = None,
         fallback: Literal["keep", "first", "none"] = "keep",
     ) -> None:
-        """Replace every row, in O(n): no widget is made and nothing is rendered here.
+        """Replace every row: no widget is made and nothing is rendered here.
+
+        Given `Rows` (prepared once, e.g. kept by the caller for a list it shows again), this
+        is O(1); given `(key, label)` pairs it prepares them first, in O(n).
 
         Keys should be unique (`index_of` answers the first row with a key). The cursor goes
         to `highlight_key` when given and present; otherwise, by `fallback`, it keeps its
@@ -150,15 +185,11 @@ class VirtualList(ScrollView, can_focus=True):
         `Highlighted` is posted when the cursor's key or index differs from before.
         """
         before = (self.highlighted_key, self._highlighted)
-        keys = [row[0] for row in rows]
-        self._labels = [row[1] for row in rows]
-        self._keys = tuple(keys)
-        count = len(keys)
-        key_index = dict(zip(keys, range(count), strict=True))
-        if len(key_index) != count:
-            # Duplicate keys: rebuild back to front so the first row with a key wins.
-            key_index = dict(zip(reversed(keys), range(count - 1, -1, -1), strict=True))
-        self._key_index = key_index
+        prepared = rows if isinstance(rows, Rows) else Rows.from_pairs(rows)
+        self._keys = prepared.keys
+        self._labels = prepared.labels
+        self._key_index = prepared.key_index
+        count = len(self._keys)
         self._strips.clear()
 
         index: int | None = None
@@ -376,7 +407,13 @@ class VirtualList(ScrollView, can_focus=True):
     def _render_row(self, index: int, width: int, style: Style) -> Strip:
         label = self._labels[index]
         if isinstance(label, str):
-            text = Text(_CONTROL.sub(" ", label), no_wrap=True, end="")
+            # The common case (plain titles), drawn without a Text: same cells, a tenth the work.
+            plain = _CONTROL.sub(" ", label)
+            if cell_len(plain) > width:
+                plain = set_cell_size(plain, width - 1) + "…"
+            else:
+                plain = set_cell_size(plain, width)
+            return Strip([Segment(plain, style)], width)
         else:
             text = label.copy()
             plain = text.plain
