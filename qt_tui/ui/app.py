@@ -241,6 +241,7 @@ class QtApp(App[None]):
             self._loading = False
             self._partial_timer.stop()
             self._partial = Library(self.root)  # the partial copy is no longer shown
+            gc.collect()
             gc.freeze()  # the index is long-lived: keep the collector from rescanning it
             self.main_screen.set_progress(None, None)
             self.main_screen.index_cache = self.index
