@@ -529,6 +529,16 @@ def _busy(exc: sqlite3.DatabaseError) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    """True for errors that mean the database file itself is broken."""
+    if isinstance(exc, sqlite3.ProgrammingError | sqlite3.InterfaceError | sqlite3.IntegrityError):
+        return False
+    text = str(exc).lower()
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return True
+    return not isinstance(exc, sqlite3.OperationalError)
+
+
 def _remove_files(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -546,6 +556,7 @@ class IndexCache:
         #: The database file other processes may open (a temporary one for in_memory).
         self.database: Path | None = path
         self._temporary: Path | None = None
+        self._closed = False
 
     # -- opening ----------------------------------------------------------------------------
     @staticmethod
@@ -620,10 +631,12 @@ class IndexCache:
         return cls(connection, root, path)
 
     def _failed(self, exc: sqlite3.DatabaseError) -> None:
-        """After an error: a busy database is left alone (this use goes without the cache),
-        anything else means damage, so the cache starts again empty."""
-        if not _busy(exc):
-            self._reset()
+        """After an error: only damage (a file that is not, or no longer, a database) makes
+        the cache start again empty. A busy database, a full disk, or a use after close (a
+        background job finishing as the app quits) leaves it alone: that use goes without."""
+        if self._closed or not _damaged(exc):
+            return
+        self._reset()
 
     def _reset(self) -> None:
         """Throw the damaged cache away and start an empty one in its place."""
@@ -874,6 +887,7 @@ class IndexCache:
     def close(self) -> None:
         """Close the database (a temporary index is deleted)."""
         with self._lock:
+            self._closed = True
             self._conn.close()
             if self._temporary is not None:
                 shutil.rmtree(self._temporary, ignore_errors=True)

@@ -328,3 +328,15 @@ def test_cache_damaged_while_open_starts_again_without_errors(sample_copy: Path)
         library = build_library(sample_copy, cache=cache, workers=1)
         assert counts(library) == (len(library), 0, 0)
         assert cache.search("photosynthesis")
+
+
+def test_a_job_finishing_after_close_keeps_the_cache(sample_copy: Path) -> None:
+    """Quitting the app while the search index fills must not throw the cache away."""
+    cache = IndexCache.open(sample_copy)
+    build_library(sample_copy, cache=cache, workers=1, defer_search=True)
+    cache.close()
+    assert cache.index_pending() == 0  # a background job still running at quit
+    assert cache.search("photosynthesis") == []
+    with IndexCache.open(sample_copy) as again:
+        assert again.count() == len(Library.load(sample_copy))
+        assert again.pending() > 0
