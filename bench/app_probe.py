@@ -40,12 +40,26 @@ async def measure(
         while app.first_frame_at is None:  # set by the app once its first frame is drawn
             await asyncio.sleep(0.005)
         result["first_frame"] = app.first_frame_at - STARTED
-        while app._loading:
-            await asyncio.sleep(0.01)
-        while screen.library is None or screen.view.article_key is None:
-            await asyncio.sleep(0.01)
+        frames: list[tuple[float, set[object]]] = []
+        compose_frame = screen._compositor_refresh
+
+        def timed_frame() -> None:
+            repainted = set(screen._dirty_widgets)
+            compose_frame()
+            frames.append((time.time(), repainted))
+
+        screen._compositor_refresh = timed_frame  # called for every frame the screen paints
+        while app._loading or screen.library is None or screen.view.article_key is None:
+            await asyncio.sleep(0.002)
+        shown = time.time()
+        answer = screen.view.query_one("#view-answer")
+        covering = set(answer.ancestors_with_self)
+        # ready: the first frame after the load that shows the opened article's answer
+        while not any(t >= shown and covering & repainted for t, repainted in frames):
+            await asyncio.sleep(0.002)
+        ready = min(t for t, repainted in frames if t >= shown and covering & repainted)
+        result["ready"] = ready - STARTED
         await pilot.pause()
-        result["ready"] = time.time() - STARTED
         result["articles"] = len(screen.library.articles())
         result["rss_mb"] = rss_mb()
         if complete:  # backlinks and search text of every file indexed too
