@@ -501,15 +501,25 @@ def _quick_chunk(root: str, relpaths: list[str], database: str, defer: bool) -> 
     return out
 
 
+#: Why a worker could not write to the cache (a full disk, a locked or broken database, an
+#: integer SQLite cannot hold): the rows are then not cached, the index works without them.
+_CACHE_ERRORS = (sqlite3.Error, OverflowError)
+
+
 def _store(database: str, rows: list[IndexRow], defer: bool) -> None:
-    """Write rows to the cache database from a worker (its own connection)."""
+    """Write rows to the cache database from a worker (its own connection), if it can."""
     if not rows:
         return
     with _WRITE_LOCK:
-        conn = sqlite3.connect(database, timeout=60, isolation_level=None)
+        try:
+            conn = sqlite3.connect(database, timeout=60, isolation_level=None)
+        except _CACHE_ERRORS:
+            return
         try:
             conn.execute("PRAGMA synchronous = NORMAL")
             store_rows(conn, rows, replace=False, defer=defer)
+        except _CACHE_ERRORS:
+            pass  # not cached: read again next time
         finally:
             conn.close()
 
@@ -542,7 +552,10 @@ def _detail_chunk(
         return []
     changed: list[IndexRow] = []
     with _WRITE_LOCK:
-        _write_details(database, parsed, changed, defer)
+        try:
+            _write_details(database, parsed, changed, defer)
+        except _CACHE_ERRORS:
+            return []  # left for the next start; entries read their files meanwhile
     return changed
 
 

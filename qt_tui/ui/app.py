@@ -148,40 +148,43 @@ class QtApp(App[None]):
         from ..model.indexing import complete_details, stale_paths
         from ..model.watching import ChangeBatch
 
-        index = self.index
-        if index is None:
-            return
-        if not verified:
-            self.call_from_thread(self._set_search_state, "comparing the index with the folder")
-            changed, deleted = stale_paths(self.root, index)
-            if len(changed) + len(deleted) > STALE_RESCAN:
-                self._post_files(ChangeBatch(rescan=True, reason="the index is out of date"))
-                self.call_from_thread(self._set_search_state, "")
-                return  # the rescan reads what is new, this runs again after it
-            if changed or deleted:
-                self._post_files(
-                    ChangeBatch(changed=frozenset(changed), deleted=frozenset(deleted))
-                )
-
-        shown = [0.0]
-
-        def linking(done: int, total: int) -> None:
-            if time.monotonic() - shown[0] < 1.0 and done < total:
+        try:
+            index = self.index
+            if index is None:
                 return
-            shown[0] = time.monotonic()
-            state = f"reading links and search text: {done:,} of {total:,} files"
-            self.call_from_thread(self._set_search_state, state)
+            if not verified:
+                self.call_from_thread(self._set_search_state, "comparing the index with the folder")
+                changed, deleted = stale_paths(self.root, index)
+                if len(changed) + len(deleted) > STALE_RESCAN:
+                    # the rescan reads what is new in full; search text left from before is
+                    # still filled in below
+                    self._post_files(ChangeBatch(rescan=True, reason="the index is out of date"))
+                elif changed or deleted:
+                    self._post_files(
+                        ChangeBatch(changed=frozenset(changed), deleted=frozenset(deleted))
+                    )
 
-        reread = complete_details(self.root, index, defer_search=True, progress=linking)
-        if reread:
-            paths = frozenset(self.root / relpath for relpath, _, _ in reread)
-            self._post_files(ChangeBatch(changed=paths))
-        self.call_from_thread(self._links_ready)
-        left = index.index_pending(limit=5_000)
-        while left:
-            self.call_from_thread(self._set_search_state, f"search index: {left:,} files to go")
+            shown = [0.0]
+
+            def linking(done: int, total: int) -> None:
+                if time.monotonic() - shown[0] < 1.0 and done < total:
+                    return
+                shown[0] = time.monotonic()
+                state = f"reading links and search text: {done:,} of {total:,} files"
+                self.call_from_thread(self._set_search_state, state)
+
+            reread = complete_details(self.root, index, defer_search=True, progress=linking)
+            if reread:
+                paths = frozenset(self.root / relpath for relpath, _, _ in reread)
+                self._post_files(ChangeBatch(changed=paths))
+            self.call_from_thread(self._links_ready)
             left = index.index_pending(limit=5_000)
-        self.call_from_thread(self._set_search_state, "")
+            while left:
+                self.call_from_thread(self._set_search_state, f"search index: {left:,} files to go")
+                left = index.index_pending(limit=5_000)
+            self.call_from_thread(self._set_search_state, "")
+        finally:
+            self.index_ready = True  # also when this failed or the app is quitting
 
     def _links_ready(self) -> None:
         """Every file's related entries are in the index: show the backlinks found since."""

@@ -340,3 +340,16 @@ def test_a_job_finishing_after_close_keeps_the_cache(sample_copy: Path) -> None:
     with IndexCache.open(sample_copy) as again:
         assert again.count() == len(Library.load(sample_copy))
         assert again.pending() > 0
+
+
+def test_an_id_sqlite_cannot_hold_does_not_stop_the_index(tmp_path: Path) -> None:
+    root = tmp_path / "content"
+    (root / "maths").mkdir(parents=True)
+    (root / "maths" / "big.md").write_text(
+        "---\nid: 123456789012345678901234\ntitle: Big id\nsubject: Maths\nanswer: A.\n---\n"
+    )
+    with IndexCache.open(root) as cache:
+        library = build_library(root, cache=cache, workers=1)
+        article = library.get("maths/big.md")
+        assert article is not None and article.title == "Big id"
+        assert article.id == 123456789012345678901234
