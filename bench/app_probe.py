@@ -49,15 +49,26 @@ async def measure(
             frames.append((time.time(), repainted))
 
         screen._compositor_refresh = timed_frame  # called for every frame the screen paints
+        key, opened = None, 0.0  # the article shown, and since when
         while app._loading or screen.library is None or screen.view.article_key is None:
+            if screen.view.article_key != key:
+                key, opened = screen.view.article_key, time.time()
             await asyncio.sleep(0.002)
-        shown = time.time()
+        loaded = time.time()
+        if screen.view.article_key != key:
+            opened = loaded
         answer = screen.view.query_one("#view-answer")
         covering = set(answer.ancestors_with_self)
-        # ready: the first frame after the load that shows the opened article's answer
-        while not any(t >= shown and covering & repainted for t, repainted in frames):
+
+        def first_frame(since: float, widgets: set[object] | None = None) -> float | None:
+            times = [t for t, seen in frames if t >= since and (widgets is None or widgets & seen)]
+            return min(times) if times else None
+
+        # ready: the first frame after the load (every article listed) once the opened
+        # article's answer is on screen (it may have been opened while indexing)
+        while first_frame(loaded) is None or first_frame(opened, covering) is None:
             await asyncio.sleep(0.002)
-        ready = min(t for t, repainted in frames if t >= shown and covering & repainted)
+        ready = max(first_frame(loaded) or 0.0, first_frame(opened, covering) or 0.0)
         result["ready"] = ready - STARTED
         await pilot.pause()
         result["articles"] = len(screen.library.articles())

@@ -615,6 +615,8 @@ class IndexStats:
     removed: int = 0
     seconds: float = 0.0
     workers: int = 0
+    #: Files read by worker processes (the rest were read in this process).
+    in_workers: int = 0
     #: False when the cache was taken as it is, without comparing it with the folder.
     verified: bool = True
 
@@ -668,6 +670,8 @@ class _Parser(Generic[T]):
         self.args = args
         self.pool: Executor | None = None
         self.broken = workers <= 1
+        #: Items handled by the pool's processes so far.
+        self.offloaded = 0
         self.pending: deque[tuple[list[Any], Future[list[T]] | None]] = deque()
 
     def submit(self, chunk: list[Any], *, last: bool = False) -> None:
@@ -696,7 +700,9 @@ class _Parser(Generic[T]):
         chunk, future = self.pending.popleft()
         if future is not None:
             try:
-                return future.result()
+                result = future.result()
+                self.offloaded += len(chunk)
+                return result
             except Exception:  # a broken pool: parse what is left here
                 self.broken = True
         return self.task(self.root, chunk, *self.args)
@@ -793,6 +799,7 @@ def _build(
             absorb(chunk)
     finally:
         parser.close()
+    stats.in_workers = parser.offloaded
     stats.seconds = time.perf_counter() - started
     return library
 
@@ -909,6 +916,7 @@ def _build_cached(
             absorb(chunk)
     finally:
         parser.close()
+    stats.in_workers = parser.offloaded
     stats.seconds = time.perf_counter() - started
     return library
 

@@ -20,6 +20,7 @@ from ..model.article import Article
 from ..model.library import Library
 from ..resources import stylesheet
 from .commands import ArticleCommands
+from .processes import start_resource_tracker
 from .screens.help import HelpScreen
 from .screens.live_flow import FilesChanged
 from .screens.main import MainScreen
@@ -125,6 +126,7 @@ class QtApp(App[None]):
     def _load(self) -> Library:
         from ..model.indexing import build_library
 
+        start_resource_tracker()  # else the worker processes cannot start under Textual
         self.index = self._open_index()
         warm = self.index.count() > 0
         if warm:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +22,7 @@ from ...model.foldercheck import (
 )
 from ...model.form import plan_edit
 from ...model.library import Library
+from ..processes import start_resource_tracker
 from .dialogs import DiffScreen
 
 if TYPE_CHECKING:
@@ -67,26 +66,11 @@ def folder_report_elsewhere(root: Path) -> FolderReport:
     methods = multiprocessing.get_all_start_methods()
     method = "forkserver" if "forkserver" in methods else "spawn"
     try:
-        _start_resource_tracker()
+        start_resource_tracker()
         report = report_elsewhere(root, multiprocessing.get_context(method))
     except (OSError, RuntimeError, ImportError, ValueError, AssertionError):
         report = None
     return report if report is not None else folder_report(root)
-
-
-def _start_resource_tracker() -> None:
-    """Start multiprocessing's resource tracker with the real stderr: the one Textual puts
-    in its place has no usable file descriptor, and the tracker would fail to start."""
-    if os.name != "posix" or sys.__stderr__ is None:
-        return
-    from multiprocessing import resource_tracker
-
-    captured = sys.stderr
-    sys.stderr = sys.__stderr__
-    try:
-        resource_tracker.ensure_running()
-    finally:
-        sys.stderr = captured
 
 
 class ChecksFlow:

@@ -296,6 +296,9 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
     @on(SubjectTree.EntryHighlighted)
     def _entry_highlighted(self, event: SubjectTree.EntryHighlighted) -> None:
         entry = event.entry
+        cursor = self.tree.cursor_node
+        if cursor is None or cursor.data != entry:
+            return  # a stale message: the tree was rebuilt or moved since it was sent
         if entry.kind == "problem":
             self.show_entry(entry)
             assert self.library is not None
