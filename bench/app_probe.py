@@ -70,6 +70,12 @@ async def measure(
             await asyncio.sleep(0.002)
         ready = max(first_frame(loaded) or 0.0, first_frame(opened, covering) or 0.0)
         result["ready"] = ready - STARTED
+        stats = getattr(screen.library, "index_stats", None)
+        if stats is not None:  # the load itself, without start-up and drawing
+            result["index_s"] = stats.seconds
+            result["in_workers"] = stats.in_workers
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        result["cpu_s"] = own.ru_utime + own.ru_stime  # this process only, not the workers
         await pilot.pause()
         result["articles"] = len(screen.library.articles())
         result["rss_mb"] = rss_mb()

@@ -722,6 +722,7 @@ def build_library(
     defer_search: bool = False,
     details: bool = True,
     verify: bool = True,
+    keep: bool = True,
 ) -> IndexedLibrary:
     """Index every content file under `root`: cached entries where still valid, the rest read.
 
@@ -736,6 +737,9 @@ def build_library(
     :func:`complete_details` later to have a usable library sooner. `verify=False` takes a
     non-empty cache as it is, without looking at the folder (see :func:`stale_paths`).
     `defer_search` leaves the search text in the cache for `cache.index_pending()`.
+    `keep=False` (with a cache and a `batch_sink`) hands every entry to the sink only: the
+    caller builds its own library from the batches, and the one returned holds just the
+    stats (no second copy of a large index).
     """
     root = Path(root)
     collecting = gc.isenabled()
@@ -743,11 +747,14 @@ def build_library(
     try:
         if cache is None:
             return _build(root, workers, progress, batch_sink)
-        library = _build_cached(root, cache, workers, progress, batch_sink, defer_search, verify)
+        library = _build_cached(
+            root, cache, workers, progress, batch_sink, defer_search, verify, keep
+        )
         if details:
             changed = complete_details(root, cache, workers=workers, defer_search=defer_search)
-            for listed in changed:
-                library.add(entry_of(library, cache, listed))
+            if keep:
+                for listed in changed:
+                    library.add(entry_of(library, cache, listed))
         return library
     finally:
         if collecting:
@@ -836,6 +843,7 @@ def _build_cached(
     batch_sink: Callable[[list[Article]], None] | None,
     defer_search: bool,
     verify: bool,
+    keep: bool = True,
 ) -> IndexedLibrary:
     started = time.perf_counter()
     library = IndexedLibrary(root, links=cache)
@@ -848,7 +856,8 @@ def _build_cached(
     total: int | None = None
 
     def found(articles: list[Article]) -> None:
-        library.extend(articles)
+        if keep:
+            library.extend(articles)
         if batch_sink is not None and articles:
             batch_sink(articles)
         if progress is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
 STALE_RESCAN = 500
 
 #: Seconds between progress redraws while indexing.
-PROGRESS_INTERVAL = 0.25
+PROGRESS_INTERVAL = 0.5
 
 
 class QtApp(App[None]):
@@ -111,6 +110,8 @@ class QtApp(App[None]):
         self._load()
 
     def _open_index(self) -> IndexCache:
+        import sqlite3
+
         from ..model.cache import IndexCache
 
         if self.use_cache:
@@ -130,9 +131,11 @@ class QtApp(App[None]):
         self.index = self._open_index()
         warm = self.index.count() > 0
         if warm:
-            # the cache is read in well under a second: browsing a partial copy (built
-            # again on the UI thread) would only slow it down
+            # the cache is read in a second or two: browsing a partial copy (built on the
+            # UI thread) would only slow it down
             self._show_while_indexing = False
+        # Cold, the library shown while indexing (built on the UI thread from the batches)
+        # becomes the final one: this thread keeps no second copy (see on_worker_state_changed)
         return build_library(
             self.root,
             cache=self.index,
@@ -141,6 +144,7 @@ class QtApp(App[None]):
             defer_search=True,  # list everything first; the search index fills in after
             details=False,  # related entries and search text: read after, in the background
             verify=not warm,  # compared with the folder after the start (see _complete_index)
+            keep=warm,
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="complete-index")
@@ -231,7 +235,7 @@ class QtApp(App[None]):
             return
         # refresh less often as the library grows, so indexing keeps the CPU
         now = time.monotonic()
-        if now - self._last_partial < min(8.0, 1.0 + len(self._partial) / 12_500):
+        if now - self._last_partial < min(10.0, 2.0 + len(self._partial) / 10_000):
             return
         self._last_partial = now
         self._partial_dirty = False
@@ -243,9 +247,15 @@ class QtApp(App[None]):
             return
         if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, Library):
             library = event.worker.result
+            if self._show_while_indexing:
+                # every batch was posted before the worker ended: the copy is complete
+                stats = getattr(library, "index_stats", None)
+                library = self._partial
+                library.links = self.index
+                library.index_stats = stats  # type: ignore[attr-defined]
             self._loading = False
             self._partial_timer.stop()
-            self._partial = Library(self.root)  # the partial copy is no longer shown
+            self._partial = Library(self.root)  # shown while indexing; now the library
             gc.collect()
             gc.freeze()  # the index is long-lived: keep the collector from rescanning it
             self.main_screen.set_progress(None, None)

@@ -11,22 +11,15 @@ from textual import work
 from textual.binding import Binding
 from textual.message import Message
 
-from ...model.checks import CODES, Checker, Finding
-from ...model.editing import EditError
-from ...model.foldercheck import (
-    CheckSuperseded,
-    FindingsByPath,
-    FolderReport,
-    folder_report,
-    report_elsewhere,
-)
-from ...model.form import plan_edit
 from ...model.library import Library
 from ..processes import start_resource_tracker
-from .dialogs import DiffScreen
 
 if TYPE_CHECKING:
+    from ...model.checks import Finding
+    from ...model.foldercheck import FindingsByPath, FolderReport
     from .main import MainScreen
+
+# The checks, their report and the fixes are imported when first used (after the first frame).
 
 CHECK_BINDINGS = [Binding("f", "fix_article", "Fix", show=False)]
 
@@ -63,6 +56,8 @@ def folder_report_elsewhere(root: Path) -> FolderReport:
     one has threads), so that the check neither competes with the UI for the interpreter
     nor keeps its facts in the app's memory; computed here if no process can be started.
     Raises CheckSuperseded when a newer check stopped this one."""
+    from ...model.foldercheck import folder_report, report_elsewhere
+
     methods = multiprocessing.get_all_start_methods()
     method = "forkserver" if "forkserver" in methods else "spawn"
     try:
@@ -106,6 +101,9 @@ class ChecksFlow:
 
     @work(thread=True, exclusive=True, group="checks", exit_on_error=False)
     def _run_checks(self, library: Library, generation: int) -> None:
+        from ...model.checks import CODES
+        from ...model.foldercheck import CheckSuperseded, FindingsByPath
+
         screen = self._checks()
         try:
             report = folder_report_elsewhere(library.root)
@@ -132,6 +130,8 @@ class ChecksFlow:
 
     def articles_with_code(self, code: str) -> list[str]:
         """Keys of the articles with at least one finding of `code`."""
+        from ...model.foldercheck import FindingsByPath
+
         found = self.findings_by_key
         if isinstance(found, FindingsByPath):
             return found.paths_with(code)
@@ -139,6 +139,11 @@ class ChecksFlow:
 
     def action_fix_article(self) -> None:
         """Show, then apply, the open article's safe fixes (stale or repeated related entries)."""
+        from ...model.checks import Checker
+        from ...model.editing import EditError
+        from ...model.form import plan_edit
+        from .dialogs import DiffScreen
+
         screen = self._checks()
         key = screen.view.article_key
         if screen.library is None or key is None or (article := screen.library.get(key)) is None:

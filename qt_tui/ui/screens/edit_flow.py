@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 
 from ...model.article import Article
-from ...model.editing import ConflictError, EditError, SaveRecord, save_atomic, undo_save
-from ...model.form import PlannedEdit, plan_edit, stale_entries
-from ...model.loading import article_from_bytes
-from .dialogs import DiffScreen
-from .edit import EditScreen, SaveOutcome
 
 if TYPE_CHECKING:
+    from ...model.editing import SaveRecord
+    from ...model.form import PlannedEdit
+    from .edit import SaveOutcome
     from .main import MainScreen
+
+# The editing core, the form and the dialogs are imported when first used: the first frame
+# does not wait for them (nor for the YAML modules they bring).
 
 EDIT_BINDINGS = [
     Binding("e", "edit", "Edit"),
@@ -47,6 +48,9 @@ class EditFlow:
 
     # -- the form ---------------------------------------------------------------------------
     def action_edit(self) -> None:
+        from ...model.loading import article_from_bytes
+        from .edit import EditScreen
+
         screen = self._flow()
         article = self._open()
         if article is None or screen.library is None:
@@ -90,6 +94,9 @@ class EditFlow:
     # -- keeping copied link data true ------------------------------------------------------
     def stale_backlink_edits(self, target: Article) -> tuple[list[PlannedEdit], list[str]]:
         """Planned edits for articles whose entries for `target` are stale, and failures."""
+        from ...model.editing import EditError
+        from ...model.form import plan_edit, stale_entries
+
         screen = self._flow()
         assert screen.library is not None
         plans: list[PlannedEdit] = []
@@ -105,6 +112,8 @@ class EditFlow:
         return plans, failures
 
     def _offer_propagation(self, path: Path) -> None:
+        from .dialogs import DiffScreen
+
         screen = self._flow()
         assert screen.library is not None
         target = screen.library.find_path(path)
@@ -125,6 +134,8 @@ class EditFlow:
         screen.app.push_screen(DiffScreen(question, diff, ask=question), answered)
 
     def apply_plans(self, plans: list[PlannedEdit], verb: str) -> None:
+        from ...model.editing import ConflictError, EditError, save_atomic
+
         screen = self._flow()
         done: list[str] = []
         failed: list[str] = []
@@ -146,6 +157,10 @@ class EditFlow:
 
     def action_refresh_related(self) -> None:
         """Refresh the open article's related entries from their targets' front matter."""
+        from ...model.editing import EditError
+        from ...model.form import plan_edit, stale_entries
+        from .dialogs import DiffScreen
+
         screen = self._flow()
         article = self._open()
         if article is None or screen.library is None:
@@ -173,6 +188,8 @@ class EditFlow:
 
     # -- undo and the external editor -------------------------------------------------------
     def action_undo(self) -> None:
+        from ...model.editing import ConflictError, EditError, undo_save
+
         screen = self._flow()
         article = self._open()
         if article is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -17,14 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, ProgressBar, Static
 
 from ...model.article import Article
-from ...model.cache import IndexCache
-from ...model.checks import CODES
-from ...model.editing import SaveRecord
-from ...model.indexing import update_paths
 from ...model.library import Library
-from ...model.loading import front_matter_lines, is_content_file
-from ...model.markdown import split_for_rendering
-from ...model.search import SearchHit
 from ...model.text import printable
 from ..history import History
 from ..widgets.article_list import ArticleList
@@ -34,6 +28,14 @@ from .checks_flow import AUTO_CHECK_LIMIT, CHECK_BINDINGS, ChecksFlow
 from .edit_flow import EDIT_BINDINGS, EditFlow
 from .live_flow import LiveFlow
 from .search import Searcher, SearchScreen
+
+if TYPE_CHECKING:
+    from ...model.cache import IndexCache
+    from ...model.editing import SaveRecord
+    from ...model.search import SearchHit
+
+# The index, checks, YAML and Markdown modules are imported where they are first used, so
+# that the first frame does not wait for them.
 
 #: While cursor keys repeat faster than this, the view follows when they pause (seconds).
 FOLLOW_INTERVAL = 0.06
@@ -202,6 +204,9 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         """Re-read changed files (and drop deleted ones), then refresh every pane in place."""
         if self.library is None:
             return
+        from ...model.indexing import update_paths
+        from ...model.loading import is_content_file
+
         wanted = [p for p in [*paths, *(deleted or [])] if is_content_file(p.name)]
         changed = [p for p in wanted if p.is_file()]
         gone = [p for p in wanted if not p.is_file()]
@@ -229,6 +234,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         if entry.kind == "code":
             keys = self.articles_with_code(entry.name)
             found = [a for k in keys if (a := self.library.get(k)) is not None]
+            from ...model.checks import CODES
+
             return f"{entry.name} ({CODES[entry.name]})", found
         if entry.kind in ("problems", "problem"):
             return "Problems", self.library.failed()
@@ -271,6 +278,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         assert self.library is not None
         article = self.library.full(article)
         rendered = self.library.render(article)
+        from ...model.markdown import split_for_rendering
+
         head, tail = split_for_rendering(rendered.markdown)
         data = ArticleDisplay(
             article=article,
@@ -288,6 +297,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         )
         if self.entry.kind == "code":
             data.focus_code = self.entry.name
+            from ...model.loading import front_matter_lines
+
             data.source_lines = front_matter_lines(article.path)
         self.view.show_article(data, keep_scroll=keep_scroll)
         self.sub_title = article.title

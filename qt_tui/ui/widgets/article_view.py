@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
 from rich.style import Style
 from rich.styled import Styled
@@ -24,10 +23,12 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...model.article import Article
-from ...model.checks import Finding
 from ...model.library import ResolvedLink
-from ...model.markdown import Heading
 from ...model.text import one_line, printable
+
+if TYPE_CHECKING:
+    from ...model.checks import Finding
+    from ...model.markdown import Heading
 
 
 @dataclass
@@ -92,6 +93,8 @@ class AnswerMarkdown(Widget):
         if lines is not None:
             renders.move_to_end(key)
             return lines
+        from rich.markdown import Markdown as RichMarkdown  # after the first frame
+
         markdown = RichMarkdown(self.source, code_theme="ansi_dark", hyperlinks=False)
         options = self.app.console_options.update(highlight=False, width=width, height=None)
         segments = self.app.console.render(Styled(markdown, style), options)
