@@ -10,12 +10,15 @@ findings equal `Checker(Library.load(root)).check()`.
 from __future__ import annotations
 
 import atexit
+import bisect
 import contextlib
 import gc
 import marshal
 import os
 import signal
 import threading
+import zlib
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -58,7 +61,7 @@ from .library import url_key
 
 __all__ = [
     "CheckSuperseded",
-    "FindingsByPath",
+    "CompactReport",
     "FolderCheck",
     "FolderReport",
     "Resolver",
@@ -196,33 +199,139 @@ class FolderReport:
         )
 
 
-class FindingsByPath(Mapping[str, list[Finding]]):
-    """A report's findings by file path, made into Findings only when a file is asked for."""
+class CompactReport(Mapping[str, list[Finding]]):
+    """A folder's findings as the app keeps them: by file path, packed.
 
-    def __init__(self, report: FolderReport) -> None:
-        self._where = {
-            path: (ident, rows)
-            for path, ident, rows in zip(report.paths, report.ids, report.rows, strict=True)
-            if rows
-        }
-        self.counts = report.counts
+    At 100,000 articles a report holds some 340,000 findings (mostly one-way-link infos);
+    as Python objects they took 70 MB of the app's memory. Here the rows of every
+    `BLOCK` files are marshalled and compressed together, and unpacked (a few blocks kept)
+    only when a file's findings are asked for; files are found by bisecting the sorted paths.
+    """
+
+    BLOCK = 256
+    KEPT_BLOCKS = 8
+
+    def __init__(
+        self,
+        files: int,
+        articles: int,
+        paths: list[str],
+        ids: list[object],
+        blocks: list[bytes],
+        code_paths: dict[str, bytes],
+        counts: dict[str, int],
+        severities: dict[str, int],
+    ) -> None:
+        self.files = files
+        self.articles = articles
+        self.counts = counts
+        self.severities = severities
+        self._paths = paths
+        self._ids = ids
+        self._blocks = blocks
+        self._code_paths = code_paths
+        self._unpacked: dict[int, list[list[Row]]] = {}
+
+    @classmethod
+    def of(cls, report: FolderReport) -> CompactReport:
+        """Pack a report (files without findings are left out)."""
+        kept = [i for i, rows in enumerate(report.rows) if rows]
+        order = sorted(kept, key=lambda i: report.paths[i])
+        paths = [report.paths[i] for i in order]
+        rows = [report.rows[i] for i in order]
+        blocks = [
+            zlib.compress(marshal.dumps(rows[start : start + cls.BLOCK]), 1)
+            for start in range(0, len(rows), cls.BLOCK)
+        ]
+        by_code: dict[str, array[int]] = {}
+        for index, file_rows in enumerate(rows):
+            for code in {row[1] for row in file_rows}:
+                by_code.setdefault(code, array("I")).append(index)
+        return cls(
+            report.files,
+            report.articles,
+            paths,
+            [report.ids[i] for i in order],
+            blocks,
+            {code: numbers.tobytes() for code, numbers in by_code.items()},
+            dict(report.counts),
+            dict(report.severities),
+        )
+
+    def encode(self) -> bytes:
+        """Plain marshalled data, to send from the check's process."""
+        return marshal.dumps(
+            (
+                self.files,
+                self.articles,
+                self._paths,
+                self._ids,
+                self._blocks,
+                self._code_paths,
+                self.counts,
+                self.severities,
+            )
+        )
+
+    @classmethod
+    def decode(cls, blob: bytes) -> CompactReport | None:
+        """A report from `encode()`, or None if the data is not one."""
+        try:
+            data = marshal.loads(blob)
+        except (ValueError, EOFError, TypeError):
+            return None
+        if type(data) is not tuple or len(data) != 8:
+            return None
+        files, articles, paths, ids, blocks, code_paths, counts, severities = data
+        kinds = (int, int, list, list, list, dict, dict, dict)
+        if not all(type(value) is kind for value, kind in zip(data, kinds, strict=True)):
+            return None
+        if len(paths) != len(ids) or len(blocks) != -(-len(paths) // cls.BLOCK):
+            return None
+        return cls(files, articles, paths, ids, blocks, code_paths, counts, severities)
+
+    def _rows(self, index: int) -> list[Row]:
+        number, offset = divmod(index, self.BLOCK)
+        block = self._unpacked.get(number)
+        if block is None:
+            block = marshal.loads(zlib.decompress(self._blocks[number]))
+            if len(self._unpacked) >= self.KEPT_BLOCKS:
+                del self._unpacked[next(iter(self._unpacked))]
+            self._unpacked[number] = block
+        return block[offset]
+
+    def _index(self, path: str) -> int | None:
+        index = bisect.bisect_left(self._paths, path)
+        return index if index < len(self._paths) and self._paths[index] == path else None
 
     def __getitem__(self, path: str) -> list[Finding]:
-        ident, rows = self._where[path]
+        index = self._index(path)
+        if index is None:
+            raise KeyError(path)
+        ident = self._ids[index]
         return [
             Finding(path, line, code, _SEVERITY_OF[severity], message, ident)  # type: ignore[arg-type]
-            for _, code, message, line, severity in rows
+            for _, code, message, line, severity in self._rows(index)
         ]
 
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self._index(path) is not None
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self._where)
+        return iter(self._paths)
 
     def __len__(self) -> int:
-        return len(self._where)
+        return len(self._paths)
 
     def paths_with(self, code: str) -> list[str]:
         """The paths of the files with at least one finding of `code`, sorted."""
-        return [path for path, (_, rows) in self._where.items() if any(r[1] == code for r in rows)]
+        numbers = array("I")
+        numbers.frombytes(self._code_paths.get(code, b""))
+        return [self._paths[i] for i in numbers]
+
+    def findings(self) -> list[Finding]:
+        """Every finding, sorted by path (then as the checks ordered them)."""
+        return [finding for path in self._paths for finding in self[path]]
 
 
 def folder_report(root: Path) -> FolderReport:
@@ -263,11 +372,11 @@ def _report_into(root: Path, sender: Connection) -> None:
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(10)  # the app that asked comes first
-    sender.send_bytes(encode_report(folder_report(root)))
+    sender.send_bytes(CompactReport.of(folder_report(root)).encode())
     sender.close()
 
 
-def report_elsewhere(root: Path, context: BaseContext) -> FolderReport | None:
+def report_elsewhere(root: Path, context: BaseContext) -> CompactReport | None:
     """folder_report(root), computed in a separate, low-priority process made by `context`
     (so that neither the work nor the facts weigh on this interpreter); None if that
     process failed. Starting one stops the checks still running (they raise
@@ -302,7 +411,7 @@ def report_elsewhere(root: Path, context: BaseContext) -> FolderReport | None:
             _SUPERSEDED.discard(process)
     if superseded:
         raise CheckSuperseded
-    return decode_report(root, data) if data is not None else None
+    return CompactReport.decode(data) if data is not None else None
 
 
 #: Bump whenever the folder-wide checks change: reports kept by older versions are not used.

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 #: rather than re-reading them one by one.
 STALE_RESCAN = 500
 
+#: With more articles than this, the background work after loading waits for the library
+#: to be drawn (half a second).
+DRAW_FIRST = 20_000
+
 #: Seconds between progress redraws while indexing.
 PROGRESS_INTERVAL = 0.5
 
@@ -260,13 +264,18 @@ class QtApp(App[None]):
             gc.freeze()  # the index is long-lived: keep the collector from rescanning it
             self.main_screen.set_progress(None, None)
             self.main_screen.index_cache = self.index
-            self.main_screen.checks_enabled = True
             if self.index is not None:
                 self.main_screen.searcher = self.index.search
             stats = getattr(library, "index_stats", None)
-            self._complete_index(verified=stats is None or stats.verified)
+            verified = stats is None or stats.verified
             select = library.find_path(self.selected) if self.selected else None
             self.main_screen.set_library(library, select=select.key if select else None)
+            # the background work (comparing with the folder, backlinks, search text, checks)
+            # starts once the library is drawn: it would compete with the first paint
+            if len(library) > DRAW_FIRST:
+                self.set_timer(0.5, lambda: self._start_background(verified))
+            else:
+                self._start_background(verified)
             if self.watch:
                 self._start_watching()
             else:
@@ -276,6 +285,11 @@ class QtApp(App[None]):
             self._partial_timer.stop()
             self.main_screen.set_status(f"Could not load {self.root}: {event.worker.error}")
             self.notify(str(event.worker.error), title="Load failed", severity="error")
+
+    def _start_background(self, verified: bool) -> None:
+        self._complete_index(verified=verified)
+        self.main_screen.checks_enabled = True
+        self.main_screen.schedule_checks()
 
     # -- watching ---------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="watch")

@@ -467,3 +467,30 @@ def test_a_check_elsewhere_gives_the_report_and_a_newer_one_takes_over(generated
     assert expected in outcomes  # the newer check always reports
     # the older one was stopped, unless it was done before the newer one started
     assert all(isinstance(o, CheckSuperseded) or o == expected for o in outcomes)
+
+
+@pytest.mark.parametrize("block", [7, 256])
+def test_the_apps_packed_report_gives_every_finding_by_file_and_by_code(
+    generated: Path, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qt_tui.model.foldercheck import CompactReport, folder_report
+
+    monkeypatch.setattr(CompactReport, "BLOCK", block)  # many blocks, and the app's size
+    full = check_folder(generated, use_cache=False)
+    expected = full.findings()
+    packed = CompactReport.decode(CompactReport.of(folder_report(generated)).encode())
+    assert packed is not None
+    assert packed.findings() == expected
+    assert packed.counts == full.counts
+    by_path: dict[str, list[Finding]] = {}
+    for finding in expected:
+        by_path.setdefault(finding.path, []).append(finding)
+    assert sorted(packed) == sorted(by_path)
+    for path in list(by_path)[:: max(1, len(by_path) // 50)]:
+        assert packed[path] == by_path[path]
+    for code in full.counts:
+        assert packed.paths_with(code) == sorted({f.path for f in expected if f.code == code})
+    assert "no/such/file.md" not in packed
+    with pytest.raises(KeyError):
+        packed["no/such/file.md"]
+    assert CompactReport.decode(b"not a report") is None

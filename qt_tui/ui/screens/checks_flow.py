@@ -16,7 +16,7 @@ from ..processes import start_resource_tracker
 
 if TYPE_CHECKING:
     from ...model.checks import Finding
-    from ...model.foldercheck import FindingsByPath, FolderReport
+    from ...model.foldercheck import CompactReport
     from .main import MainScreen
 
 # The checks, their report and the fixes are imported when first used (after the first frame).
@@ -41,7 +41,7 @@ class ChecksDone(Message):
         self,
         library: Library,
         generation: int,
-        findings: FindingsByPath,
+        findings: CompactReport,
         code_counts: list[tuple[str, str, int]],
     ) -> None:
         super().__init__()
@@ -51,12 +51,12 @@ class ChecksDone(Message):
         self.code_counts = code_counts
 
 
-def folder_report_elsewhere(root: Path) -> FolderReport:
+def folder_report_elsewhere(root: Path) -> CompactReport:
     """The folder's report, computed in a separate low-priority process (forkserver: this
     one has threads), so that the check neither competes with the UI for the interpreter
     nor keeps its facts in the app's memory; computed here if no process can be started.
     Raises CheckSuperseded when a newer check stopped this one."""
-    from ...model.foldercheck import folder_report, report_elsewhere
+    from ...model.foldercheck import CompactReport, folder_report, report_elsewhere
 
     methods = multiprocessing.get_all_start_methods()
     method = "forkserver" if "forkserver" in methods else "spawn"
@@ -65,7 +65,7 @@ def folder_report_elsewhere(root: Path) -> FolderReport:
         report = report_elsewhere(root, multiprocessing.get_context(method))
     except (OSError, RuntimeError, ImportError, ValueError, AssertionError):
         report = None
-    return report if report is not None else folder_report(root)
+    return report if report is not None else CompactReport.of(folder_report(root))
 
 
 class ChecksFlow:
@@ -102,7 +102,7 @@ class ChecksFlow:
     @work(thread=True, exclusive=True, group="checks", exit_on_error=False)
     def _run_checks(self, library: Library, generation: int) -> None:
         from ...model.checks import CODES
-        from ...model.foldercheck import CheckSuperseded, FindingsByPath
+        from ...model.foldercheck import CheckSuperseded
 
         screen = self._checks()
         try:
@@ -113,7 +113,7 @@ class ChecksFlow:
             ((code, str(CODES[code]), n) for code, n in report.counts.items()),
             key=lambda item: (_ORDER.get(item[1], 3), item[0]),
         )
-        screen.post_message(ChecksDone(library, generation, FindingsByPath(report), counts))
+        screen.post_message(ChecksDone(library, generation, report, counts))
 
     def on_checks_done(self, message: ChecksDone) -> None:
         screen = self._checks()
@@ -130,10 +130,10 @@ class ChecksFlow:
 
     def articles_with_code(self, code: str) -> list[str]:
         """Keys of the articles with at least one finding of `code`."""
-        from ...model.foldercheck import FindingsByPath
+        from ...model.foldercheck import CompactReport
 
         found = self.findings_by_key
-        if isinstance(found, FindingsByPath):
+        if isinstance(found, CompactReport):
             return found.paths_with(code)
         return [key for key, items in found.items() if any(f.code == code for f in items)]
 
