@@ -680,17 +680,25 @@ class IndexCache:
         come with lean values None and their whole encoded Article (problems included). A
         damaged database ends the stream early (and is rebuilt empty).
         """
-        with self._lock:
-            try:
+        try:
+            with self._lock:
                 cursor = self._conn.execute(
                     "SELECT relpath, size, mtime_ns, inode, loaded,"
                     " id, title, subject, date, url, question, keywords,"
                     " CASE WHEN loaded THEN NULL ELSE article END FROM files"
                 )
-                for rel, size, mtime, inode, loaded, *values, blob in cursor:
+            while True:
+                # the lock is held per batch, not for the whole stream: a background pass
+                # over every row must not stall the article the user opens meanwhile
+                with self._lock:
+                    rows = cursor.fetchmany(2_000)
+                if not rows:
+                    break
+                for rel, size, mtime, inode, loaded, *values, blob in rows:
                     lean = tuple(values) if loaded else None
                     yield rel, (size, mtime, inode), lean, blob
-            except sqlite3.DatabaseError as exc:
+        except sqlite3.DatabaseError as exc:
+            with self._lock:
                 self._failed(exc)
 
     def detail(self, relpath: str) -> bytes | None:

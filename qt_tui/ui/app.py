@@ -201,6 +201,7 @@ class QtApp(App[None]):
         library = self.main_screen.library
         if library is not None:
             self.main_screen.set_library(library)
+            self.main_screen.warm_lists()
         self.index_ready = True
 
     def _post_files(self, batch: ChangeBatch) -> None:

@@ -12,7 +12,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, ProgressBar, Static
@@ -59,9 +58,6 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         Binding("n", "next_result(1)", "Next result", show=False),
         Binding("N", "next_result(-1)", "Previous result", show=False),
     ]
-
-    sub_title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
-    """The open article's title, shown by the Header (which redraws itself; no full repaint)."""
 
     def __init__(self, library: Library | None = None) -> None:
         super().__init__()
@@ -254,6 +250,24 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
             heading, articles, keep=keep, fallback_first=not deleted, version=version
         )
 
+    def warm_lists(self) -> None:
+        """Sort every subject's list ahead, one per moment the app is idle: opening an article
+        of another subject (a related link, a search result) then does not wait for its sort."""
+        library = self.library
+        if library is None:
+            return
+        names = [name for name, _ in library.subjects()]
+        version = (id(library), library.version)
+
+        def next_subject() -> None:
+            if not names or self.library is not library or library.version != version[1]:
+                return  # done, or the library changed (what changed is sorted when shown)
+            name = names.pop()
+            self.article_list.warm(name, library.in_subject(name), version)
+            self.set_timer(0.05, next_subject)
+
+        self.set_timer(0.05, next_subject)
+
     # -- opening articles -------------------------------------------------------------------
     def open_article(self, key: str, record: bool = True, keep_scroll: bool = False) -> None:
         """Show an article and bring the tree and list to it (from any route)."""
@@ -300,8 +314,9 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
             from ...model.loading import front_matter_lines
 
             data.source_lines = front_matter_lines(article.path)
+        # (the header keeps the folder's path: a new header title with every article took
+        # the screen a second layout and frame)
         self.view.show_article(data, keep_scroll=keep_scroll)
-        self.sub_title = article.title
 
     # -- messages from the panes ------------------------------------------------------------
     @on(SubjectTree.EntryHighlighted)

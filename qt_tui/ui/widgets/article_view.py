@@ -209,8 +209,10 @@ class ArticleView(VerticalScroll):
         backlink_rows = [Option(self._article_row(a), id=a.key) for a in data.backlinks]
         self._set_links("#view-backlinks", "#backlinks-title", backlink_rows)
         self.query_one("#view-front-matter", Static).update(self._front_matter(data.article))
-        if not (same and keep_scroll):
-            self.scroll_home(animate=False)
+        if not (same and keep_scroll) and self.scroll_offset.y:
+            # now, not after the next refresh (the default): that took a second layout and
+            # frame for every article opened
+            self.scroll_home(animate=False, immediate=True)
 
     def set_findings(self, findings: list[Finding]) -> None:
         """New check results for the open article (the badge and list under the header)."""
