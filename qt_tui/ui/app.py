@@ -97,6 +97,7 @@ class QtApp(App[None]):
         self._show_while_indexing = True
         self._progress: tuple[int, int | None] = (0, None)
         self._last_partial = 0.0
+        self._partial_shown = 0  # articles in the partial library when it was last shown
         self._last_progress = 0.0
 
     def get_default_screen(self) -> Screen[None]:
@@ -238,11 +239,13 @@ class QtApp(App[None]):
         """While indexing, show what is indexed so far (less often as it grows)."""
         if not (self._loading and self._partial_dirty):
             return
-        # refresh less often as the library grows, so indexing keeps the CPU
+        # refresh less often as the list grows (each refresh sorts it), so indexing keeps
+        # the CPU: every second at first, every 3 s at 50,000, at most every 8 s
         now = time.monotonic()
-        if now - self._last_partial < min(10.0, 2.0 + len(self._partial) / 10_000):
+        if now - self._last_partial < min(8.0, 1.0 + self._partial_shown / 25_000):
             return
         self._last_partial = now
+        self._partial_shown = len(self._partial)
         self._partial_dirty = False
         self.main_screen.set_library(self._partial)
         self.main_screen.set_progress(*self._progress)

@@ -424,7 +424,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
             self.search_position = self.search_results.index(key)
             self.open_article(key)
 
-        self.app.push_screen(SearchScreen(remember, self.search_query), chosen)
+        screen = SearchScreen(remember, self.search_query, pending=lambda: self.search_state)
+        self.app.push_screen(screen, chosen)
 
     def action_front_matter(self) -> None:
         """Show or hide every front matter field of the open article (from any pane)."""

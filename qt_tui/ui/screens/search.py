@@ -33,9 +33,13 @@ class SearchScreen(ModalScreen[tuple[str, list[str]] | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Close"), Binding("down", "focus_results", show=False)]
 
-    def __init__(self, search: Searcher, query: str = "") -> None:
+    def __init__(
+        self, search: Searcher, query: str = "", pending: Callable[[], str] | None = None
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.search = search
+        #: What the index is still doing ("" when it is complete): results are partial then.
+        self.pending = pending
         self.initial_query = query
         self.hits: list[SearchHit] = []
 
@@ -73,6 +77,9 @@ class SearchScreen(ModalScreen[tuple[str, list[str]] | None]):
         status = f"{len(hits)} result(s)" if query.strip() else ""
         if query.strip() and len(hits) == 50:
             status = "the best 50 results"
+        state = self.pending() if self.pending is not None else ""
+        if query.strip() and state:
+            status += f" so far: the search index is still being filled ({state})"
         self.query_one("#search-status", Static).update(Text(status, style="dim"))
 
     @on(Input.Submitted)
