@@ -44,3 +44,22 @@ async def test_search_ranks_a_title_match_first_and_survives_odd_input() -> None
         assert hits and hits[0].relpath == screen.view.article_key
         for odd in ('"', "AND OR NOT", "*", "a:b", "(", "ν λ"):
             screen.searcher(odd)  # never raises
+
+
+async def test_search_says_when_its_index_is_still_being_filled() -> None:
+    app = QtApp(SAMPLE, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await wait_until(pilot, lambda: screen.searcher is not None and not screen.search_state)
+        # as while a large folder's search text is still being read in the background
+        screen.search_state = "reading links and search text: 500 of 9,000 files"
+        await pilot.press("s")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "SearchScreen")
+        await pilot.press(*"photon")
+        status = app.screen.query_one("#search-status")
+        await wait_until(pilot, lambda: "still being filled" in str(status.render()))
+        assert "500 of 9,000 files" in str(status.render())
+        screen.search_state = ""
+        await pilot.press("s")  # the next query: complete, no note
+        await wait_until(pilot, lambda: "result(s)" in str(status.render()))
+        assert "still being filled" not in str(status.render())
