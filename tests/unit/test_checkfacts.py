@@ -467,3 +467,49 @@ def test_a_check_elsewhere_gives_the_report_and_a_newer_one_takes_over(generated
     assert expected in outcomes  # the newer check always reports
     # the older one was stopped, unless it was done before the newer one started
     assert all(isinstance(o, CheckSuperseded) or o == expected for o in outcomes)
+
+
+def _never_done(root: Path, sender: object) -> None:
+    """A check process that would not end by itself."""
+    import time
+
+    time.sleep(120)
+
+
+def test_stop_checks_stops_a_check_elsewhere(tmp_path: Path, monkeypatch) -> None:
+    """What the app does as it quits: the check process ends now, its caller is told so
+    (and does not check the folder itself instead); none starts once it is stopping."""
+    import multiprocessing
+    import threading
+    import time
+
+    from qt_tui.model import foldercheck
+    from qt_tui.model.foldercheck import CheckStopped, report_elsewhere, stop_checks
+
+    write(tmp_path, A, [B])
+    monkeypatch.setattr(foldercheck, "_report_into", _never_done)  # run by the forked child
+    context = multiprocessing.get_context("fork")
+    outcomes: list[object] = []
+
+    def run() -> None:
+        try:
+            outcomes.append(report_elsewhere(tmp_path, context))
+        except CheckStopped as exc:
+            outcomes.append(exc)
+
+    def running() -> list[object]:
+        return [p for p in multiprocessing.active_children() if p.name == "qt-tui-check"]
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert running()
+    stop_checks()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and running() == []
+    assert len(outcomes) == 1 and type(outcomes[0]) is CheckStopped
+    with pytest.raises(CheckStopped):
+        report_elsewhere(tmp_path, context, stopped=lambda: True)
+    assert running() == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,7 @@ from textual.message import Message
 from ...model.checks import CODES, Checker, Finding
 from ...model.editing import EditError
 from ...model.foldercheck import (
-    CheckSuperseded,
+    CheckStopped,
     FindingsByPath,
     FolderReport,
     folder_report,
@@ -58,19 +58,24 @@ class ChecksDone(Message):
         self.code_counts = code_counts
 
 
-def folder_report_elsewhere(root: Path) -> FolderReport:
+def folder_report_elsewhere(root: Path, stopped: Callable[[], bool] | None = None) -> FolderReport:
     """The folder's report, computed in a separate low-priority process (forkserver: this
     one has threads), so that the check neither competes with the UI for the interpreter
     nor keeps its facts in the app's memory; computed here if no process can be started.
-    Raises CheckSuperseded when a newer check stopped this one."""
+    Raises CheckSuperseded when a newer check stopped this one, CheckStopped when the app
+    stopped it (see foldercheck.stop_checks) or `stopped()` is True."""
     methods = multiprocessing.get_all_start_methods()
     method = "forkserver" if "forkserver" in methods else "spawn"
     try:
         start_resource_tracker()
-        report = report_elsewhere(root, multiprocessing.get_context(method))
+        report = report_elsewhere(root, multiprocessing.get_context(method), stopped)
     except (OSError, RuntimeError, ImportError, ValueError, AssertionError):
         report = None
-    return report if report is not None else folder_report(root)
+    if report is not None:
+        return report
+    if stopped is not None and stopped():
+        raise CheckStopped  # the app is quitting: no check here either
+    return folder_report(root)
 
 
 class ChecksFlow:
@@ -108,9 +113,9 @@ class ChecksFlow:
     def _run_checks(self, library: Library, generation: int) -> None:
         screen = self._checks()
         try:
-            report = folder_report_elsewhere(library.root)
-        except CheckSuperseded:
-            return  # a newer check of the folder (after a change on disk) took over
+            report = folder_report_elsewhere(library.root, screen.stopped)
+        except CheckStopped:
+            return  # a newer check of the folder (after a change on disk) took over, or quit
         counts = sorted(
             ((code, str(CODES[code]), n) for code, n in report.counts.items()),
             key=lambda item: (_ORDER.get(item[1], 3), item[0]),
