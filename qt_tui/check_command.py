@@ -15,7 +15,7 @@ from pathlib import Path
 from .cli_support import OneLineParser, UsageError, emit, run_guarded
 from .model.article import Severity
 from .model.cache import IndexCache
-from .model.checks import CODES, FIXABLE, Checker, Finding, blocking
+from .model.checks import CODES, FIXABLE, Checker, Finding
 from .model.editing import ConflictError, EditError, save_atomic
 from .model.foldercheck import FolderCheck, FolderReport
 from .model.form import PlannedEdit, plan_edit
@@ -232,6 +232,13 @@ def plan_fixes(library: Library, codes: frozenset[str]) -> tuple[list[PlannedEdi
 
 
 def _fix(root: Path, library: Library, select: set[str] | None, write: bool) -> int:
+    """Print (and with `write` apply) the fixes; the exit status comes from the folder check.
+
+    The fixes are planned from `library`, whose entries read their details from the index
+    cache (still open), so only the files that get a fix are read. The verdict, before and
+    after writing, is the plain check's (:func:`_verdict`): its facts are cached too, and its
+    findings equal `Checker(library).check()`, which would read every file again for lines.
+    """
     edits, failures = plan_fixes(library, fix_codes(select))
     for edit in edits:
         emit(sys.stdout, edit.diff())
@@ -242,7 +249,7 @@ def _fix(root: Path, library: Library, select: set[str] | None, write: bool) -> 
             emit(sys.stderr, f"{len(edits)} file(s) would be fixed; add --write to apply\n")
         else:
             emit(sys.stderr, "nothing to fix\n")
-        return EXIT_PROBLEMS if blocking(Checker(library).check(select)) else EXIT_OK
+        return EXIT_PROBLEMS if _verdict(root, select).blocking() else EXIT_OK
     save_failed = False
     for edit in edits:
         try:
@@ -256,25 +263,39 @@ def _fix(root: Path, library: Library, select: set[str] | None, write: bool) -> 
             save_failed = True
             continue
         emit(sys.stdout, f"fixed {edit.label}\n")
-    after = index_folder(root)
-    remaining = Checker(after).check(select)
-    emit(sys.stderr, f"after fixing: {summary(remaining, len(after.articles()))}\n")
+    remaining = _verdict(root, select)  # reads the files just written, the rest is cached
+    emit(sys.stderr, f"after fixing: {report_summary(remaining)}\n")
     if save_failed:
         return EXIT_USAGE
-    return EXIT_PROBLEMS if blocking(remaining) else EXIT_OK
+    return EXIT_PROBLEMS if remaining.blocking() else EXIT_OK
 
 
-def index_folder(root: Path) -> Library:
-    """The folder's index, through the same cache as the app (so a warm check is quick)."""
+def _verdict(root: Path, select: set[str] | None) -> FolderReport:
+    """The folder's report as the plain check makes it (the same findings as the Checker):
+    from cached facts, reading only the files changed since they were cached."""
+    with FolderCheck(root, select) as check:
+        kept = check.kept()
+        if kept is not None and check.confirmed():
+            return kept
+        return check.compute()
+
+
+def open_index_cache(root: Path) -> IndexCache | None:
+    """The folder's index cache (the app's), or None when it cannot be had (an unwritable
+    cache folder, a locked database): a check then reads every file."""
     try:
-        cache: IndexCache | None = IndexCache.open(root)
+        return IndexCache.open(root)
     except (OSError, sqlite3.Error):
-        cache = None  # an unwritable cache directory must not stop a check
-    try:
-        return build_library(root, cache=cache)
-    finally:
-        if cache is not None:
-            cache.close()
+        return None
+
+
+def index_folder(root: Path, cache: IndexCache | None) -> Library:
+    """The folder's index, through `cache` (so that a warm check is quick).
+
+    The library's entries read their details from `cache` when first asked: keep it open
+    while the library is used (closed, every entry would read its file in full instead).
+    """
+    return build_library(root, cache=cache)
 
 
 def run(argv: Sequence[str]) -> int:
@@ -287,10 +308,15 @@ def run(argv: Sequence[str]) -> int:
         raise UsageError("--fix prints a diff; it cannot be combined with --format json")
     root = check_root(args.dir)
     if args.fix:
-        library = index_folder(root)
-        if len(library) == 0:
-            raise UsageError(f"no articles (*.md files) found in {args.dir}")
-        return _fix(root, library, select, args.write)
+        cache = open_index_cache(root)
+        try:  # open for the whole command: the fixes read the articles' details from it
+            library = index_folder(root, cache)
+            if len(library) == 0:
+                raise UsageError(f"no articles (*.md files) found in {args.dir}")
+            return _fix(root, library, select, args.write)
+        finally:
+            if cache is not None:
+                cache.close()
     with FolderCheck(root, select) as check:
         report = check.kept()
         chunks: Iterable[str] = ()

@@ -673,6 +673,29 @@ class IndexCache:
                 self._failed(exc)
                 return 0
 
+    def listed(self) -> bool:
+        """False while a build that lists the folder has not got to its end (it was stopped,
+        or is still running): the rows are then true to their files, but files are missing,
+        so the cache is not to be taken as the whole folder (build with `verify`)."""
+        with self._lock:
+            try:
+                row = self._conn.execute("SELECT 1 FROM meta WHERE key = 'unlisted'").fetchone()
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
+                return False
+        return row is None
+
+    def set_listed(self, listed: bool) -> None:
+        """Say whether the rows cover every content file of the folder (see :meth:`listed`)."""
+        with self._lock:
+            try:
+                if listed:
+                    self._conn.execute("DELETE FROM meta WHERE key = 'unlisted'")
+                else:
+                    self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('unlisted', '1')")
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
+
     def entries(self) -> Iterator[CachedEntry]:
         """Every cached file, streamed: (relpath, stat, lean values or None, whole article).
 

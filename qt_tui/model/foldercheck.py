@@ -60,6 +60,7 @@ from .checks import CODES, Finding, link_name, seo_title_problem, site_from_coun
 from .library import url_key
 
 __all__ = [
+    "CheckStopped",
     "CheckSuperseded",
     "CompactReport",
     "FolderCheck",
@@ -70,6 +71,7 @@ __all__ = [
     "encode_report",
     "folder_report",
     "report_elsewhere",
+    "stop_checks",
 ]
 
 #: One finding of a file, in sort order: (line or 0, code, message, line, severity).
@@ -339,12 +341,18 @@ def folder_report(root: Path) -> FolderReport:
     return check_folder(root).with_findings_only()
 
 
-class CheckSuperseded(Exception):
+class CheckStopped(Exception):
+    """A check running elsewhere was stopped (by :func:`stop_checks`) or not started
+    (its caller said it was stopping) before it had a report."""
+
+
+class CheckSuperseded(CheckStopped):
     """A check running elsewhere was stopped because a newer one started."""
 
 
 _RUNNING: set[BaseProcess] = set()
 _SUPERSEDED: set[BaseProcess] = set()
+_STOPPED: set[BaseProcess] = set()
 _LOCK = threading.Lock()
 
 
@@ -365,6 +373,20 @@ def _stop_running() -> None:
         process.join(timeout=2)
 
 
+def stop_checks() -> None:
+    """Stop every check running elsewhere now, without waiting for the processes to end:
+    the :func:`report_elsewhere` calls waiting for them raise CheckStopped.
+
+    A check that starts later is not affected: pass `stopped` to report_elsewhere (and
+    make it True before calling this) so that none starts once this process is stopping.
+    """
+    with _LOCK:
+        running = list(_RUNNING)
+        _STOPPED.update(running)
+        for process in running:
+            _stop(process)
+
+
 def _report_into(root: Path, sender: Connection) -> None:
     """Child process: check the folder at a low priority, send the report."""
     if hasattr(os, "setpgid"):
@@ -376,16 +398,26 @@ def _report_into(root: Path, sender: Connection) -> None:
     sender.close()
 
 
-def report_elsewhere(root: Path, context: BaseContext) -> CompactReport | None:
+def report_elsewhere(
+    root: Path, context: BaseContext, stopped: Callable[[], bool] | None = None
+) -> CompactReport | None:
     """folder_report(root), computed in a separate, low-priority process made by `context`
     (so that neither the work nor the facts weigh on this interpreter); None if that
     process failed. Starting one stops the checks still running (they raise
-    CheckSuperseded), and a check still running when this process exits is stopped."""
+    CheckSuperseded), and a check still running when this process exits is stopped.
+
+    Raises CheckStopped when :func:`stop_checks` stopped it, or without starting one when
+    `stopped()` is True (asked under the lock stop_checks takes: a caller that makes it
+    True before calling stop_checks never has a check left running)."""
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(  # type: ignore[attr-defined]
         target=_report_into, args=(root, sender), name="qt-tui-check"
     )
     with _LOCK:
+        if stopped is not None and stopped():
+            receiver.close()
+            sender.close()
+            raise CheckStopped
         older = list(_RUNNING)
         _SUPERSEDED.update(older)
         if not _RUNNING:
@@ -408,9 +440,13 @@ def report_elsewhere(root: Path, context: BaseContext) -> CompactReport | None:
         with _LOCK:
             _RUNNING.discard(process)
             superseded = process in _SUPERSEDED
+            halted = process in _STOPPED
             _SUPERSEDED.discard(process)
+            _STOPPED.discard(process)
     if superseded:
         raise CheckSuperseded
+    if halted:
+        raise CheckStopped
     return CompactReport.decode(data) if data is not None else None
 
 

@@ -53,6 +53,7 @@ from .quickscan import _BOOL, _FAIL, _SPECIAL_WORDS, LeanValues, _scalar, quick_
 
 __all__ = [
     "IndexStats",
+    "IndexStopped",
     "IndexedLibrary",
     "build_library",
     "plain_text",
@@ -64,6 +65,21 @@ __all__ = [
 
 #: Paths handed to one worker task: enough to amortise pickling, small enough to stream.
 CHUNK = 500
+
+#: Asked while files are read: True when the work should end early (the app is quitting).
+Stopped = Callable[[], bool]
+
+
+class IndexStopped(Exception):
+    """:func:`build_library` was stopped (see its `stopped`) before the library was whole.
+
+    What was indexed before is in the cache, every row complete: the next build reads the
+    rest (see :meth:`IndexCache.listed`)."""
+
+
+def _never() -> bool:
+    return False
+
 
 T = TypeVar("T")
 
@@ -458,7 +474,12 @@ def _parse_chunk(root: str, items: list[tuple[str, Stat | None]], want_text: boo
     """Worker task: parse a chunk of files into encoded summaries (and search text if wanted)."""
     base = Path(root)
     make_path = _Paths(base)
-    return [_parse_one(base, rel, stat, make_path(rel), want_text) for rel, stat in items]
+    parsed: list[Parsed] = []
+    for rel, stat in items:
+        if _halted():
+            break
+        parsed.append(_parse_one(base, rel, stat, make_path(rel), want_text))
+    return parsed
 
 
 #: A file of the quick pass as the library needs it: relpath, lean values (None: the file
@@ -475,6 +496,8 @@ def _quick_chunk(root: str, relpaths: list[str], database: str, defer: bool) -> 
     rows: list[IndexRow] = []
     out: list[Listed] = []
     for relpath in relpaths:
+        if _halted():
+            break
         path = os.path.join(root, relpath)
         lean = data = stat = None
         try:
@@ -537,6 +560,8 @@ def _detail_chunk(
     make_path = _Paths(base)
     parsed: list[tuple[IndexRow, LeanValues | None]] = []
     for relpath, stat in items:
+        if _halted():
+            break
         path = make_path(relpath)
         try:
             st = os.stat(path)
@@ -629,19 +654,22 @@ class IndexedLibrary(Library):
         self.index_stats = IndexStats()
 
 
-def _pool(workers: int) -> Executor:
-    """A process pool; fork when this process has no other threads (fast), else forkserver."""
+def _pool(workers: int) -> tuple[Executor, Any]:
+    """A process pool, and the event that makes its tasks end early (see :func:`_halted`);
+    fork when this process has no other threads (fast), else forkserver."""
     methods = multiprocessing.get_all_start_methods()
     method = "fork" if threading.active_count() == 1 and "fork" in methods else None
     if method is None and "forkserver" in methods:
         method = "forkserver"
     context = multiprocessing.get_context(method)
-    return ProcessPoolExecutor(
+    halt = context.Event()
+    pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=_worker_start,
-        initargs=(context.Lock(),),
+        initargs=(context.Lock(), halt),
     )
+    return pool, halt
 
 
 #: Taken by a worker while it writes to the cache database. SQLite makes a writer that
@@ -650,11 +678,24 @@ def _pool(workers: int) -> Executor:
 #: as soon as the database is free.
 _WRITE_LOCK: Any = threading.Lock()
 
+#: In a worker: the pool's event, set when the build that made it was stopped.
+_HALT: Any = None
 
-def _worker_start(lock: Any) -> None:
-    global _WRITE_LOCK
+#: Seconds between looks at `stopped()` while waiting for a worker's chunk.
+_POLL = 0.1
+
+
+def _worker_start(lock: Any, halt: Any) -> None:
+    global _WRITE_LOCK, _HALT
     gc.disable()  # short-lived processes making many objects, none cyclic
     _WRITE_LOCK = lock
+    _HALT = halt
+
+
+def _halted() -> bool:
+    """True in a worker whose build was stopped: its task ends after the file it is on,
+    storing and returning the files done (the rest of its chunk is left for next time)."""
+    return _HALT is not None and bool(_HALT.is_set())
 
 
 class _Parser(Generic[T]):
@@ -662,13 +703,21 @@ class _Parser(Generic[T]):
     the pool cannot be had or breaks."""
 
     def __init__(
-        self, root: Path, workers: int, task: Callable[..., list[T]], *args: object
+        self,
+        root: Path,
+        workers: int,
+        task: Callable[..., list[T]],
+        *args: object,
+        stopped: Stopped = _never,
     ) -> None:
         self.root = os.fspath(root)
         self.workers = workers
         self.task = task
         self.args = args
+        self.stopped = stopped
         self.pool: Executor | None = None
+        #: Set to make the pool's running tasks end early (once `stopped()`).
+        self.halt: Any = None
         self.broken = workers <= 1
         #: Items handled by the pool's processes so far.
         self.offloaded = 0
@@ -680,7 +729,7 @@ class _Parser(Generic[T]):
         if not self.broken and (self.pool is not None or not last):
             try:
                 if self.pool is None:
-                    self.pool = _pool(self.workers)
+                    self.pool, self.halt = _pool(self.workers)
                 future = self.pool.submit(self.task, self.root, chunk, *self.args)
             except (OSError, ValueError, ImportError, RuntimeError):
                 self.broken = True
@@ -692,23 +741,46 @@ class _Parser(Generic[T]):
             yield self._next()
 
     def results(self) -> Iterator[list[T]]:
-        """Every chunk not taken yet, waiting for each."""
+        """Every chunk not taken yet, waiting for each; raises IndexStopped between chunks
+        once `stopped()` (the chunks not started are cancelled by :meth:`close`)."""
         while self.pending:
+            if self.stopped():
+                raise IndexStopped
             yield self._next()
 
     def _next(self) -> list[T]:
         chunk, future = self.pending.popleft()
         if future is not None:
             try:
-                result = future.result()
-                self.offloaded += len(chunk)
-                return result
+                result = self._wait(future)
+            except IndexStopped:
+                raise
             except Exception:  # a broken pool: parse what is left here
                 self.broken = True
+            else:
+                self.offloaded += len(chunk)
+                return result
         return self.task(self.root, chunk, *self.args)
 
+    def _wait(self, future: Future[list[T]]) -> list[T]:
+        """The result of a chunk. Once `stopped()`, the workers are told to end their tasks
+        early, and IndexStopped is raised when this one has (its result would be partial)."""
+        if self.stopped is _never:
+            return future.result()
+        while True:
+            try:
+                return future.result(timeout=_POLL)
+            except TimeoutError:
+                if self.stopped():
+                    self.halt.set()  # close() waits for the workers to end their tasks
+                    raise IndexStopped from None
+
     def close(self) -> None:
+        """Cancel the chunks not started; wait for the running ones (each writes what it read
+        to the cache in one transaction: nothing is left half written)."""
         if self.pool is not None:
+            if self.stopped():
+                self.halt.set()  # and the tasks already handed to a worker end at once
             self.pool.shutdown(wait=not self.broken, cancel_futures=True)
 
 
@@ -723,6 +795,7 @@ def build_library(
     details: bool = True,
     verify: bool = True,
     keep: bool = True,
+    stopped: Stopped | None = None,
 ) -> IndexedLibrary:
     """Index every content file under `root`: cached entries where still valid, the rest read.
 
@@ -740,18 +813,30 @@ def build_library(
     `keep=False` (with a cache and a `batch_sink`) hands every entry to the sink only: the
     caller builds its own library from the batches, and the one returned holds just the
     stats (no second copy of a large index).
+
+    `stopped()` is asked while files are read (between chunks, and every 0.1 s while waiting
+    for a worker): once it is True the build ends early and raises IndexStopped. The chunks
+    not started are cancelled; the workers end theirs after the file they are on and store
+    what they read (one transaction per chunk). A partial library is never returned, as it
+    would look like the whole folder; the cache keeps what was indexed, and is marked not
+    :meth:`~IndexCache.listed` until a build lists the folder to the end.
     """
     root = Path(root)
+    halt = stopped or _never
     collecting = gc.isenabled()
     gc.disable()  # millions of new objects, none cyclic: collections would only slow this down
     try:
         if cache is None:
-            return _build(root, workers, progress, batch_sink)
+            return _build(root, workers, progress, batch_sink, halt)
         library = _build_cached(
-            root, cache, workers, progress, batch_sink, defer_search, verify, keep
+            root, cache, workers, progress, batch_sink, defer_search, verify, halt, keep
         )
         if details:
-            changed = complete_details(root, cache, workers=workers, defer_search=defer_search)
+            changed = complete_details(
+                root, cache, workers=workers, defer_search=defer_search, stopped=halt
+            )
+            if halt():
+                raise IndexStopped
             if keep:
                 for listed in changed:
                     library.add(entry_of(library, cache, listed))
@@ -766,6 +851,7 @@ def _build(
     workers: int | None,
     progress: Callable[[int, int | None], None] | None,
     batch_sink: Callable[[list[Article]], None] | None,
+    stopped: Stopped,
 ) -> IndexedLibrary:
     """Without a cache: every file read in full, the library keeps whole summaries."""
     started = time.perf_counter()
@@ -774,7 +860,7 @@ def _build(
     stats.workers = workers if workers is not None else (os.cpu_count() or 1)
     make_path = _Paths(root)
     strings: dict[str, str] = {}  # one object for equal titles and urls
-    parser: _Parser[Parsed] = _Parser(root, stats.workers, _parse_chunk, False)
+    parser: _Parser[Parsed] = _Parser(root, stats.workers, _parse_chunk, False, stopped=stopped)
     total: int | None = None
 
     def absorb(chunk: list[Parsed]) -> None:
@@ -795,6 +881,8 @@ def _build(
             stats.files += 1
             todo.append(item)
             if len(todo) >= CHUNK:
+                if stopped():
+                    raise IndexStopped
                 parser.submit(todo)
                 todo = []
                 for chunk in parser.ready():
@@ -843,6 +931,7 @@ def _build_cached(
     batch_sink: Callable[[list[Article]], None] | None,
     defer_search: bool,
     verify: bool,
+    stopped: Stopped,
     keep: bool = True,
 ) -> IndexedLibrary:
     started = time.perf_counter()
@@ -851,7 +940,9 @@ def _build_cached(
     stats.workers = workers if workers is not None else (os.cpu_count() or 1)
     source = _source(root, cache)
     database = os.fspath(cache.database) if cache.database is not None else ""
-    parser: _Parser[Listed] = _Parser(root, stats.workers, _quick_chunk, database, defer_search)
+    parser: _Parser[Listed] = _Parser(
+        root, stats.workers, _quick_chunk, database, defer_search, stopped=stopped
+    )
     make = IndexedArticle.make
     total: int | None = None
 
@@ -867,14 +958,20 @@ def _build_cached(
         stats.parsed += len(chunk)
         found([_entry(root, listed, source) for listed in chunk])
 
+    cold = cache.count() == 0
+    listing = cold or verify  # rows of files not listed before are written below
+    if listing:
+        cache.set_listed(False)  # until the end: a stopped build leaves files out
     try:
         todo: list[str] = []
-        if cache.count() == 0:
+        if cold:
             # nothing to reuse: read while the scan goes on (the workers stat the files)
             for relpath, _ in scan(root, stats=False):
                 stats.files += 1
                 todo.append(relpath)
                 if len(todo) >= CHUNK:
+                    if stopped():
+                        raise IndexStopped
                     parser.submit(todo)
                     todo = []
                     for chunk in parser.ready():
@@ -908,6 +1005,8 @@ def _build_cached(
                         continue
                 batch.append(article)
                 if len(batch) >= CHUNK * 8:
+                    if stopped():
+                        raise IndexStopped
                     stats.cached += len(batch)
                     found(batch)
                     batch = []
@@ -925,6 +1024,8 @@ def _build_cached(
             absorb(chunk)
     finally:
         parser.close()
+    if listing:
+        cache.set_listed(True)
     stats.in_workers = parser.offloaded
     stats.seconds = time.perf_counter() - started
     return library
@@ -937,20 +1038,26 @@ def complete_details(
     workers: int | None = None,
     defer_search: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    stopped: Stopped | None = None,
 ) -> list[Listed]:
     """Read in full every file the quick pass only listed, storing its summary, related
     entries (for backlinks) and search text in the cache.
 
     Returns the files whose lean values changed on the full read (the caller updates its
     library with them: see :func:`entry_of`). Runs in `workers` processes that write to
-    the cache database themselves.
+    the cache database themselves, a chunk per transaction.
+
+    `stopped()` is asked as in :func:`build_library`: once True, the work ends early and
+    the changed files of the chunks done are returned. The files not read keep their quick
+    rows (no details), which the next call reads.
     """
+    halt = stopped or _never
     todo = cache.without_detail()
-    if not todo or cache.database is None:
+    if not todo or cache.database is None or halt():
         return []
     count = workers if workers is not None else (os.cpu_count() or 1)
     parser: _Parser[IndexRow] = _Parser(
-        root, count, _detail_chunk, os.fspath(cache.database), defer_search
+        root, count, _detail_chunk, os.fspath(cache.database), defer_search, stopped=halt
     )
     changed: list[Listed] = []
     try:
@@ -960,6 +1067,8 @@ def complete_details(
             changed += [(rel, lean, blob) for rel, _, lean, blob, _, _ in chunk]
             if progress is not None:
                 progress(min(len(todo), start + CHUNK), len(todo))
+    except IndexStopped:
+        pass  # what was read is stored; the rest is read next time
     finally:
         parser.close()
     return changed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -85,8 +86,12 @@ class QtApp(App[None]):
         self.rebuild_cache = rebuild_cache
         self.index: IndexCache | None = None
         self.watcher: ContentWatcher | None = None
+        #: Set when the app unmounts: the background jobs (indexing, the folder check) end
+        #: at their next step instead of holding the exit until they are done.
+        self.stopping = threading.Event()
         self.main_screen = MainScreen()
         self.main_screen.before_write = self._before_write
+        self.main_screen.stopped = self.stopping.is_set
         self._partial = Library(root)
         self._partial_dirty = False
         self._loading = True
@@ -129,28 +134,33 @@ class QtApp(App[None]):
         return IndexCache.in_memory(self.root)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
-    def _load(self) -> Library:
-        from ..model.indexing import build_library
+    def _load(self) -> Library | None:
+        from ..model.indexing import IndexStopped, build_library
 
         start_resource_tracker()  # else the worker processes cannot start under Textual
         self.index = self._open_index()
-        warm = self.index.count() > 0
+        # a cache a stopped build left (files missing) is compared with the folder
+        warm = self.index.count() > 0 and self.index.listed()
         if warm:
             # the cache is read in a second or two: browsing a partial copy (built on the
             # UI thread) would only slow it down
             self._show_while_indexing = False
         # Cold, the library shown while indexing (built on the UI thread from the batches)
         # becomes the final one: this thread keeps no second copy (see on_worker_state_changed)
-        return build_library(
-            self.root,
-            cache=self.index,
-            progress=lambda done, total: self.post_message(self.LoadProgress(done, total)),
-            batch_sink=lambda articles: self.post_message(self.ArticlesFound(articles)),
-            defer_search=True,  # list everything first; the search index fills in after
-            details=False,  # related entries and search text: read after, in the background
-            verify=not warm,  # compared with the folder after the start (see _complete_index)
-            keep=warm,
-        )
+        try:
+            return build_library(
+                self.root,
+                cache=self.index,
+                progress=lambda done, total: self.post_message(self.LoadProgress(done, total)),
+                batch_sink=lambda articles: self.post_message(self.ArticlesFound(articles)),
+                defer_search=True,  # list everything first; the search index fills in after
+                details=False,  # related entries and search text: read after, in the background
+                verify=not warm,  # compared with the folder after the start (_complete_index)
+                stopped=self.stopping.is_set,
+                keep=warm,
+            )
+        except IndexStopped:
+            return None  # quitting: what was indexed is kept, the next start reads the rest
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="complete-index")
     def _complete_index(self, verified: bool) -> None:
@@ -159,9 +169,10 @@ class QtApp(App[None]):
         from ..model.indexing import complete_details, stale_paths
         from ..model.watching import ChangeBatch
 
+        stopped = self.stopping.is_set
         try:
             index = self.index
-            if index is None:
+            if index is None or stopped():
                 return
             if not verified:
                 self.call_from_thread(self._set_search_state, "comparing the index with the folder")
@@ -178,22 +189,27 @@ class QtApp(App[None]):
             shown = [0.0]
 
             def linking(done: int, total: int) -> None:
-                if time.monotonic() - shown[0] < 1.0 and done < total:
+                if stopped() or (time.monotonic() - shown[0] < 1.0 and done < total):
                     return
                 shown[0] = time.monotonic()
                 state = f"reading links and search text: {done:,} of {total:,} files"
                 self.call_from_thread(self._set_search_state, state)
 
-            reread = complete_details(self.root, index, defer_search=True, progress=linking)
+            reread = complete_details(
+                self.root, index, defer_search=True, progress=linking, stopped=stopped
+            )
+            if stopped():
+                return  # the files left keep their quick rows: the next start reads them
             if reread:
                 paths = frozenset(self.root / relpath for relpath, _, _ in reread)
                 self._post_files(ChangeBatch(changed=paths))
             self.call_from_thread(self._links_ready)
             left = index.index_pending(limit=5_000)
-            while left:
+            while left and not stopped():  # each batch is one transaction
                 self.call_from_thread(self._set_search_state, f"search index: {left:,} files to go")
                 left = index.index_pending(limit=5_000)
-            self.call_from_thread(self._set_search_state, "")
+            if not stopped():
+                self.call_from_thread(self._set_search_state, "")
         finally:
             self.index_ready = True  # also when this failed or the app is quitting
 
@@ -325,6 +341,12 @@ class QtApp(App[None]):
             self.watcher.expect_own_write(path)
 
     def on_unmount(self) -> None:
+        from ..model.foldercheck import stop_checks
+
+        # Quit promptly: the index threads end at their next file (the exit waits for them)
+        # and a folder check process is stopped, not waited for. Before the cache closes.
+        self.stopping.set()
+        stop_checks()
         if self.watcher is not None:
             self.watcher.stop()
         if self.index is not None:

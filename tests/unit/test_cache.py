@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from qt_tui.model.cache import SCHEMA_VERSION, IndexCache
-from qt_tui.model.indexing import IndexedLibrary, build_library, update_paths
+from qt_tui.model.cache import SCHEMA_VERSION, IndexCache, stat_key
+from qt_tui.model.indexing import (
+    CHUNK,
+    IndexedLibrary,
+    IndexStopped,
+    build_library,
+    complete_details,
+    update_paths,
+)
 from qt_tui.model.library import Library
 from qt_tui.model.search import (
     MARK_END,
@@ -353,3 +360,70 @@ def test_an_id_sqlite_cannot_hold_does_not_stop_the_index(tmp_path: Path) -> Non
         article = library.get("maths/big.md")
         assert article is not None and article.title == "Big id"
         assert article.id == 123456789012345678901234
+
+
+# -- stopping (the app quits while it indexes) ---------------------------------------------------
+def many_files(root: Path, count: int) -> None:
+    for n in range(count):
+        folder = root / f"s{n % 3}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"a{n}.md").write_text(f"---\nid: {n}\ntitle: T{n}\nanswer: A{n}\n---\n")
+
+
+def assert_rows_true_to_their_files(root: Path, cache: IndexCache) -> int:
+    """Every row is a file as it is now, with its own values; returns how many rows."""
+    rows = list(cache.entries())
+    for relpath, stat, lean, _ in rows:
+        st = (root / relpath).stat()
+        assert stat == stat_key(st.st_size, st.st_mtime_ns, st.st_ino)
+        number = int(relpath.rsplit("/a", 1)[1].removesuffix(".md"))
+        assert lean is not None and lean[:2] == (number, f"T{number}")
+    return len(rows)
+
+
+def test_a_stopped_build_keeps_whole_rows_and_the_next_one_reads_the_rest(tmp_path: Path) -> None:
+    count = CHUNK * 8  # many chunks: stopped long before the pool has read them all
+    many_files(tmp_path, count)
+    batches: list[int] = []
+    with IndexCache.open(tmp_path) as cache:
+        with pytest.raises(IndexStopped):
+            build_library(
+                tmp_path,
+                cache=cache,
+                workers=2,
+                details=False,
+                batch_sink=lambda found: batches.append(len(found)),
+                stopped=lambda: bool(batches),  # stop after the first chunk
+            )
+        kept = assert_rows_true_to_their_files(tmp_path, cache)
+        assert 0 < kept < count
+        assert not cache.listed()  # not to be taken as the whole folder
+        library = build_library(tmp_path, cache=cache, workers=2)
+        assert len(library) == count and cache.listed()
+        assert counts(library) == (kept, count - kept, 0)
+        assert cache.without_detail() == []
+        assert assert_rows_true_to_their_files(tmp_path, cache) == count
+
+
+def test_stopped_details_are_read_by_the_next_pass(tmp_path: Path) -> None:
+    count = CHUNK * 8  # many chunks: stopped long before the pool has read them all
+    many_files(tmp_path, count)
+    done: list[int] = []
+    with IndexCache.open(tmp_path) as cache:
+        build_library(tmp_path, cache=cache, workers=2, details=False, defer_search=True)
+        assert len(cache.without_detail()) == count
+        complete_details(
+            tmp_path,
+            cache,
+            workers=2,
+            defer_search=True,
+            progress=lambda n, total: done.append(n),
+            stopped=lambda: bool(done),
+        )
+        left = len(cache.without_detail())
+        assert 0 < left < count
+        assert cache.pending() == count - left  # search text only for what was read
+        complete_details(tmp_path, cache, workers=2, defer_search=True)
+        assert cache.without_detail() == [] and cache.pending() == count
+        assert cache.index_pending() == 0
+        assert [hit.relpath for hit in cache.search("T7")] == ["s1/a7.md"]

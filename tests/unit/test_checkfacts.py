@@ -494,3 +494,49 @@ def test_the_apps_packed_report_gives_every_finding_by_file_and_by_code(
     with pytest.raises(KeyError):
         packed["no/such/file.md"]
     assert CompactReport.decode(b"not a report") is None
+
+
+def _never_done(root: Path, sender: object) -> None:
+    """A check process that would not end by itself."""
+    import time
+
+    time.sleep(120)
+
+
+def test_stop_checks_stops_a_check_elsewhere(tmp_path: Path, monkeypatch) -> None:
+    """What the app does as it quits: the check process ends now, its caller is told so
+    (and does not check the folder itself instead); none starts once it is stopping."""
+    import multiprocessing
+    import threading
+    import time
+
+    from qt_tui.model import foldercheck
+    from qt_tui.model.foldercheck import CheckStopped, report_elsewhere, stop_checks
+
+    write(tmp_path, A, [B])
+    monkeypatch.setattr(foldercheck, "_report_into", _never_done)  # run by the forked child
+    context = multiprocessing.get_context("fork")
+    outcomes: list[object] = []
+
+    def run() -> None:
+        try:
+            outcomes.append(report_elsewhere(tmp_path, context))
+        except CheckStopped as exc:
+            outcomes.append(exc)
+
+    def running() -> list[object]:
+        return [p for p in multiprocessing.active_children() if p.name == "qt-tui-check"]
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert running()
+    stop_checks()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and running() == []
+    assert len(outcomes) == 1 and type(outcomes[0]) is CheckStopped
+    with pytest.raises(CheckStopped):
+        report_elsewhere(tmp_path, context, stopped=lambda: True)
+    assert running() == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -618,6 +619,84 @@ def test_fix_refuses_a_file_changed_meanwhile(
     assert cli(tmp_path, "--fix", "--write") == EXIT_USAGE
     assert path.read_bytes().endswith(b"edited meanwhile\n")
     assert "changed on disk" in capsys.readouterr().err
+
+
+def test_fix_with_a_warm_cache(tmp_path: Path, capsys) -> None:
+    """--fix keeps the index cache open while it plans: the details come from the cache,
+    and the diff and the written bytes are exactly those of a cold run."""
+    path, before = fixable_folder(tmp_path)
+    assert cli(tmp_path, "--fix") == EXIT_PROBLEMS  # cold: fills the caches
+    cold = capsys.readouterr().out
+    assert cli(tmp_path, "--fix") == EXIT_PROBLEMS  # warm
+    warm = capsys.readouterr().out
+    assert warm == cold
+    assert warm == unified_diff_of(A.rel, before, expected_fix(A))
+    assert path.read_bytes() == before
+    assert cli(tmp_path, "--fix", "--write") == EXIT_PROBLEMS
+    captured = capsys.readouterr()
+    assert captured.out == cold + f"fixed {A.rel}\n"
+    assert path.read_bytes() == expected_fix(A)
+    assert "after fixing: 3 articles checked: 0 errors, 2 warnings" in captured.err
+    # a later check (and --fix, through the same caches) sees the fixed file as it is now
+    assert cli(tmp_path, "--format", "json") == EXIT_PROBLEMS
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"] == {"broken-link": 1, "title-mismatch": 1}
+    assert cli(tmp_path, "--fix") == EXIT_PROBLEMS
+    captured = capsys.readouterr()
+    assert captured.out == "" and "nothing to fix" in captured.err
+
+
+def test_fix_on_a_warm_cache_reads_only_the_files_it_fixes(tmp_path: Path, capsys) -> None:
+    """What makes --fix quick on a big folder: with warm caches, a file without fixes is
+    not read at all. Its bytes are swapped behind the caches' back (same size, mtime and
+    inode, so the caches still hold it valid); read, it would be a no-front-matter error."""
+    path, _ = fixable_folder(tmp_path)
+    assert cli(tmp_path, "--fix") == EXIT_PROBLEMS  # fills the index and check caches
+    diff = capsys.readouterr().out
+    untouched = tmp_path / B.rel
+    size = untouched.stat().st_size
+    rewrite_keeping_stat(untouched, b"x" * size)
+    assert cli(tmp_path, "--fix") == EXIT_PROBLEMS
+    captured = capsys.readouterr()
+    assert captured.out == diff and "no-front-matter" not in captured.err
+    assert cli(tmp_path, "--fix", "--write") == EXIT_PROBLEMS
+    captured = capsys.readouterr()
+    assert f"fixed {A.rel}" in captured.out
+    # the file just written is read again (its fixes are gone), the other one is not
+    summary = "after fixing: 3 articles checked: 0 errors, 2 warnings, 0 infos"
+    assert f"{summary} (broken-link 1, title-mismatch 1)" in captured.err
+    assert path.read_bytes() == expected_fix(A)
+    assert untouched.read_bytes() == b"x" * size  # never written either
+
+
+def expected_fix(spec: Spec) -> bytes:
+    """What --fix writes for A of `fixable_folder`: the repeat gone, B's title refreshed."""
+    return page(spec, [B, C, Spec("elsewhere", 777)], question="question: Old question?").encode()
+
+
+def unified_diff_of(label: str, before: bytes, after: bytes) -> str:
+    lines = difflib.unified_diff(
+        before.decode().splitlines(keepends=True),
+        after.decode().splitlines(keepends=True),
+        f"a/{label}",
+        f"b/{label}",
+    )
+    return "".join(lines)
+
+
+def rewrite_keeping_stat(path: Path, data: bytes) -> None:
+    """Replace a file's bytes in place (same inode) and put its mtime back."""
+    st = path.stat()
+    assert len(data) == st.st_size
+    with path.open("r+b") as handle:
+        handle.write(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_ino,
+    )
 
 
 # -- the real corpus ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,21 +51,26 @@ class ChecksDone(Message):
         self.code_counts = code_counts
 
 
-def folder_report_elsewhere(root: Path) -> CompactReport:
+def folder_report_elsewhere(root: Path, stopped: Callable[[], bool] | None = None) -> CompactReport:
     """The folder's report, computed in a separate low-priority process (forkserver: this
     one has threads), so that the check neither competes with the UI for the interpreter
     nor keeps its facts in the app's memory; computed here if no process can be started.
-    Raises CheckSuperseded when a newer check stopped this one."""
-    from ...model.foldercheck import CompactReport, folder_report, report_elsewhere
+    Raises CheckSuperseded when a newer check stopped this one, CheckStopped when the app
+    stopped it (see foldercheck.stop_checks) or `stopped()` is True."""
+    from ...model.foldercheck import CheckStopped, CompactReport, folder_report, report_elsewhere
 
     methods = multiprocessing.get_all_start_methods()
     method = "forkserver" if "forkserver" in methods else "spawn"
     try:
         start_resource_tracker()
-        report = report_elsewhere(root, multiprocessing.get_context(method))
+        report = report_elsewhere(root, multiprocessing.get_context(method), stopped)
     except (OSError, RuntimeError, ImportError, ValueError, AssertionError):
         report = None
-    return report if report is not None else CompactReport.of(folder_report(root))
+    if report is not None:
+        return report
+    if stopped is not None and stopped():
+        raise CheckStopped  # the app is quitting: no check here either
+    return CompactReport.of(folder_report(root))
 
 
 class ChecksFlow:
@@ -102,13 +107,13 @@ class ChecksFlow:
     @work(thread=True, exclusive=True, group="checks", exit_on_error=False)
     def _run_checks(self, library: Library, generation: int) -> None:
         from ...model.checks import CODES
-        from ...model.foldercheck import CheckSuperseded
+        from ...model.foldercheck import CheckStopped
 
         screen = self._checks()
         try:
-            report = folder_report_elsewhere(library.root)
-        except CheckSuperseded:
-            return  # a newer check of the folder (after a change on disk) took over
+            report = folder_report_elsewhere(library.root, screen.stopped)
+        except CheckStopped:
+            return  # a newer check of the folder (after a change on disk) took over, or quit
         counts = sorted(
             ((code, str(CODES[code]), n) for code, n in report.counts.items()),
             key=lambda item: (_ORDER.get(item[1], 3), item[0]),

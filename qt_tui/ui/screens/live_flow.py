@@ -121,10 +121,13 @@ class LiveFlow:
 
     @work(thread=True, exclusive=True, group="live-rescan", exit_on_error=False)
     def _rescan(self, root: Path) -> None:
-        from ...model.indexing import build_library
+        from ...model.indexing import IndexStopped, build_library
 
         screen = self._live()
-        library = build_library(root, cache=screen.index_cache)
+        try:
+            library = build_library(root, cache=screen.index_cache, stopped=screen.stopped)
+        except IndexStopped:
+            return  # the app is quitting
         screen.post_message(LibraryRescanned(library))
 
     def on_library_rescanned(self, message: LibraryRescanned) -> None:

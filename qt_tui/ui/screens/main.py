@@ -83,6 +83,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         self.search_results: list[str] = []
         self.search_position = -1
         self.before_write: Callable[[Path], None] = lambda path: None
+        #: True once the app is quitting: background jobs end at their next step.
+        self.stopped: Callable[[], bool] = lambda: False
 
     def compose(self) -> ComposeResult:
         yield Header(icon="?")
