@@ -139,3 +139,21 @@ def test_answer_links_to_learn_urls_are_followable(tmp_path: Path) -> None:
     library = Library.load(tmp_path)
     links = library.answer_links(library.get("b/s.md"))
     assert [entry.target.key for entry in links] == ["a/target.md"]
+
+
+def test_a_subjects_list_follows_adds_moves_and_removes(tmp_path: Path) -> None:
+    from qt_tui.model.loading import load_article
+
+    write(tmp_path, "a/one.md", 1, "One")
+    library = Library.load(tmp_path)
+    assert [a.key for a in library.in_subject("A")] == ["a/one.md"]
+    assert library.in_subject("A") is library.in_subject("A")  # kept while unchanged
+    write(tmp_path, "a/two.md", 2, "Two")
+    library.add(load_article(tmp_path / "a/two.md", tmp_path))
+    assert sorted(a.key for a in library.in_subject("A")) == ["a/one.md", "a/two.md"]
+    (tmp_path / "a/two.md").write_text((tmp_path / "a/two.md").read_text().replace(": A", ": B"))
+    library.add(load_article(tmp_path / "a/two.md", tmp_path))  # moved to subject B
+    assert [a.key for a in library.in_subject("A")] == ["a/one.md"]
+    assert [a.key for a in library.in_subject("B")] == ["a/two.md"]
+    library.remove("a/one.md")
+    assert library.in_subject("A") == []
