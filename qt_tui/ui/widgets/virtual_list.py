@@ -31,25 +31,28 @@ Label = Text | str
 
 
 class Rows:
-    """Rows prepared for `VirtualList.set_rows`: keys, labels and the key -> index map.
+    """Rows prepared for `VirtualList.set_rows`: keys and labels.
 
     Built once in O(n) and then shared: a caller that keeps it can show the same rows again
-    (another subject and back) without copying tens of thousands of keys. Never mutated.
+    (another subject and back) without copying tens of thousands of keys. Never mutated. A
+    key is found by scanning the keys (a few ms for 100,000, done once per open): a key ->
+    index map cost 45 ms to build and 7 MB per 100,000 rows, for every list kept.
     """
 
-    __slots__ = ("key_index", "keys", "labels")
+    __slots__ = ("keys", "labels")
 
     def __init__(self, keys: Sequence[str] = (), labels: Sequence[Label] = ()) -> None:
         if len(keys) != len(labels):
             raise ValueError(f"{len(keys)} keys but {len(labels)} labels")
         self.keys: tuple[str, ...] = tuple(keys)
         self.labels: Sequence[Label] = list(labels)
-        count = len(self.keys)
-        key_index = dict(zip(self.keys, range(count), strict=True))
-        if len(key_index) != count:
-            # Duplicate keys: rebuild back to front so the first row with a key wins.
-            key_index = dict(zip(reversed(self.keys), range(count - 1, -1, -1), strict=True))
-        self.key_index: dict[str, int] = key_index
+
+    def index_of(self, key: str) -> int | None:
+        """The first row with this key, or None."""
+        try:
+            return self.keys.index(key)
+        except ValueError:
+            return None
 
     @classmethod
     def from_pairs(cls, rows: Sequence[tuple[str, Label]]) -> Rows:
@@ -155,7 +158,7 @@ class VirtualList(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._keys: tuple[str, ...] = ()
         self._labels: Sequence[Label] = []
-        self._key_index: dict[str, int] = {}
+        self._rows = Rows()
         self._highlighted: int | None = None
         # Rendered rows: index -> (was highlighted, strip); only ever the rows near the view.
         self._strips: dict[int, tuple[bool, Strip]] = {}
@@ -186,15 +189,15 @@ class VirtualList(ScrollView, can_focus=True):
         """
         before = (self.highlighted_key, self._highlighted)
         prepared = rows if isinstance(rows, Rows) else Rows.from_pairs(rows)
+        self._rows = prepared
         self._keys = prepared.keys
         self._labels = prepared.labels
-        self._key_index = prepared.key_index
         count = len(self._keys)
         self._strips.clear()
 
         index: int | None = None
         if highlight_key is not None:
-            index = self._key_index.get(highlight_key)
+            index = prepared.index_of(highlight_key)
         if index is None and count and fallback != "none":
             start = self._highlighted or 0 if fallback == "keep" else 0
             index = min(start, count - 1)
@@ -217,8 +220,8 @@ class VirtualList(ScrollView, can_focus=True):
         return self._keys
 
     def index_of(self, key: str) -> int | None:
-        """The index of the row with this key, or `None` (O(1))."""
-        return self._key_index.get(key)
+        """The index of the first row with this key, or `None`."""
+        return self._rows.index_of(key)
 
     def key_at(self, index: int) -> str | None:
         """The key of the row at `index`, or `None` when out of range."""
@@ -268,7 +271,7 @@ class VirtualList(ScrollView, can_focus=True):
         Returns:
             False (and nothing changes) when no row has that key.
         """
-        index = self._key_index.get(key)
+        index = self._rows.index_of(key)
         if index is None:
             return False
         self.highlighted = index
