@@ -173,7 +173,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
             self.code_counts,
             pending=waiting or "select to check the folder",
         )
-        self.tree.move_to(self.entry)
+        # the rebuilt tree keeps its cursor where it was: moving it to `entry` here undid a
+        # move the user had just made (its message not handled yet) whenever a check ended
 
     def _entry_exists(self, entry: TreeEntry) -> bool:
         assert self.library is not None
