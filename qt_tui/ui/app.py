@@ -280,8 +280,6 @@ class QtApp(App[None]):
             self._loading = False
             self._partial_timer.stop()
             self._partial = Library(self.root)  # shown while indexing; now the library
-            gc.collect()
-            gc.freeze()  # the index is long-lived: keep the collector from rescanning it
             self.main_screen.set_progress(None, None)
             self.main_screen.index_cache = self.index
             if self.index is not None:
@@ -307,6 +305,8 @@ class QtApp(App[None]):
             self.notify(str(event.worker.error), title="Load failed", severity="error")
 
     def _start_background(self, verified: bool) -> None:
+        gc.collect()
+        gc.freeze()  # the index is long-lived: keep the collector from rescanning it
         self._complete_index(verified=verified)
         self.main_screen.checks_enabled = True
         self.main_screen.schedule_checks()
