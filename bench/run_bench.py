@@ -165,7 +165,19 @@ def main() -> None:
     )
     row("warm start, cache present", "≤ 1.0 s", spread(warm), statistics.median(warm) <= 1.0)
     row("peak RSS", "≤ 300 MB", spread(rss, unit="MB"), max(rss) <= 300)
-    row("open an article, p95 of 40", "≤ 100 ms", f"{p95(opens) * 1000:.0f} ms", p95(opens) <= 0.1)
+    row(
+        "open an article, p95 of 40, right after the start (background work running)",
+        "≤ 100 ms",
+        f"{p95(opens) * 1000:.0f} ms (median {statistics.median(opens) * 1000:.0f} ms)",
+        p95(opens) <= 0.1,
+    )
+    quiet = [float(v) for v in interactions["open_quiet_s"]]
+    row(
+        "open an article, p95 of 40, once the background work is done",
+        "≤ 100 ms",
+        f"{p95(quiet) * 1000:.0f} ms (median {statistics.median(quiet) * 1000:.0f} ms)",
+        p95(quiet) <= 0.1,
+    )
     size = int(interactions["move_rows"])
     row(
         f"cursor move, {size:,}-row list, p95 of 60",

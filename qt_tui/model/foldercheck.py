@@ -205,9 +205,10 @@ class CompactReport(Mapping[str, list[Finding]]):
     """A folder's findings as the app keeps them: by file path, packed.
 
     At 100,000 articles a report holds some 340,000 findings (mostly one-way-link infos);
-    as Python objects they took 70 MB of the app's memory. Here the rows of every
-    `BLOCK` files are marshalled and compressed together, and unpacked (a few blocks kept)
-    only when a file's findings are asked for; files are found by bisecting the sorted paths.
+    as Python objects they took 70 MB of the app's memory. Here every `BLOCK` files (sorted
+    by path) are packed together, paths, ids and findings marshalled and compressed, and
+    unpacked (a few blocks kept) only when a file's findings are asked for. A file is found
+    by bisecting the first path of each block, then its block.
     """
 
     BLOCK = 256
@@ -217,8 +218,8 @@ class CompactReport(Mapping[str, list[Finding]]):
         self,
         files: int,
         articles: int,
-        paths: list[str],
-        ids: list[object],
+        count: int,
+        firsts: list[str],
         blocks: list[bytes],
         code_paths: dict[str, bytes],
         counts: dict[str, int],
@@ -228,11 +229,11 @@ class CompactReport(Mapping[str, list[Finding]]):
         self.articles = articles
         self.counts = counts
         self.severities = severities
-        self._paths = paths
-        self._ids = ids
+        self._count = count
+        self._firsts = firsts  # the first path of every block
         self._blocks = blocks
         self._code_paths = code_paths
-        self._unpacked: dict[int, list[list[Row]]] = {}
+        self._unpacked: dict[int, tuple[list[str], list[object], list[list[Row]]]] = {}
 
     @classmethod
     def of(cls, report: FolderReport) -> CompactReport:
@@ -240,10 +241,15 @@ class CompactReport(Mapping[str, list[Finding]]):
         kept = [i for i, rows in enumerate(report.rows) if rows]
         order = sorted(kept, key=lambda i: report.paths[i])
         paths = [report.paths[i] for i in order]
+        ids = [report.ids[i] for i in order]
         rows = [report.rows[i] for i in order]
+        size = cls.BLOCK
         blocks = [
-            zlib.compress(marshal.dumps(rows[start : start + cls.BLOCK]), 1)
-            for start in range(0, len(rows), cls.BLOCK)
+            zlib.compress(
+                marshal.dumps((paths[at : at + size], ids[at : at + size], rows[at : at + size])),
+                1,
+            )
+            for at in range(0, len(rows), size)
         ]
         by_code: dict[str, array[int]] = {}
         for index, file_rows in enumerate(rows):
@@ -252,8 +258,8 @@ class CompactReport(Mapping[str, list[Finding]]):
         return cls(
             report.files,
             report.articles,
-            paths,
-            [report.ids[i] for i in order],
+            len(paths),
+            paths[::size],
             blocks,
             {code: numbers.tobytes() for code, numbers in by_code.items()},
             dict(report.counts),
@@ -266,8 +272,8 @@ class CompactReport(Mapping[str, list[Finding]]):
             (
                 self.files,
                 self.articles,
-                self._paths,
-                self._ids,
+                self._count,
+                self._firsts,
                 self._blocks,
                 self._code_paths,
                 self.counts,
@@ -284,56 +290,64 @@ class CompactReport(Mapping[str, list[Finding]]):
             return None
         if type(data) is not tuple or len(data) != 8:
             return None
-        files, articles, paths, ids, blocks, code_paths, counts, severities = data
-        kinds = (int, int, list, list, list, dict, dict, dict)
+        kinds = (int, int, int, list, list, dict, dict, dict)
         if not all(type(value) is kind for value, kind in zip(data, kinds, strict=True)):
             return None
-        if len(paths) != len(ids) or len(blocks) != -(-len(paths) // cls.BLOCK):
+        files, articles, count, firsts, blocks, code_paths, counts, severities = data
+        if len(firsts) != len(blocks) or len(blocks) != -(-count // cls.BLOCK):
             return None
-        return cls(files, articles, paths, ids, blocks, code_paths, counts, severities)
+        return cls(files, articles, count, firsts, blocks, code_paths, counts, severities)
 
-    def _rows(self, index: int) -> list[Row]:
-        number, offset = divmod(index, self.BLOCK)
+    def _block(self, number: int) -> tuple[list[str], list[object], list[list[Row]]]:
         block = self._unpacked.get(number)
         if block is None:
             block = marshal.loads(zlib.decompress(self._blocks[number]))
             if len(self._unpacked) >= self.KEPT_BLOCKS:
                 del self._unpacked[next(iter(self._unpacked))]
             self._unpacked[number] = block
-        return block[offset]
+        return block
 
-    def _index(self, path: str) -> int | None:
-        index = bisect.bisect_left(self._paths, path)
-        return index if index < len(self._paths) and self._paths[index] == path else None
+    def _find(self, path: str) -> tuple[list[object], list[list[Row]], int] | None:
+        number = bisect.bisect_right(self._firsts, path) - 1
+        if number < 0:
+            return None
+        paths, ids, rows = self._block(number)
+        offset = bisect.bisect_left(paths, path)
+        if offset < len(paths) and paths[offset] == path:
+            return ids, rows, offset
+        return None
 
     def __getitem__(self, path: str) -> list[Finding]:
-        index = self._index(path)
-        if index is None:
+        found = self._find(path)
+        if found is None:
             raise KeyError(path)
-        ident = self._ids[index]
+        ids, rows, offset = found
+        ident = ids[offset]
         return [
             Finding(path, line, code, _SEVERITY_OF[severity], message, ident)  # type: ignore[arg-type]
-            for _, code, message, line, severity in self._rows(index)
+            for _, code, message, line, severity in rows[offset]
         ]
 
     def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and self._index(path) is not None
+        return isinstance(path, str) and self._find(path) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._paths)
+        for number in range(len(self._blocks)):
+            yield from self._block(number)[0]
 
     def __len__(self) -> int:
-        return len(self._paths)
+        return self._count
 
     def paths_with(self, code: str) -> list[str]:
         """The paths of the files with at least one finding of `code`, sorted."""
         numbers = array("I")
         numbers.frombytes(self._code_paths.get(code, b""))
-        return [self._paths[i] for i in numbers]
+        size = self.BLOCK
+        return [self._block(i // size)[0][i % size] for i in numbers]
 
     def findings(self) -> list[Finding]:
         """Every finding, sorted by path (then as the checks ordered them)."""
-        return [finding for path in self._paths for finding in self[path]]
+        return [finding for path in self for finding in self[path]]
 
 
 def folder_report(root: Path) -> FolderReport:
