@@ -12,6 +12,7 @@ counts as a cache miss and is parsed again from its file.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import hashlib
@@ -544,6 +545,12 @@ def _remove_files(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def _entries_of(cursor: sqlite3.Cursor) -> Iterator[CachedEntry]:
+    for rel, size, mtime, inode, loaded, *values, blob in cursor:
+        lean = tuple(values) if loaded else None
+        yield rel, (size, mtime, inode), lean, blob
+
+
 class IndexCache:
     """Cached summaries and the search index of one content root (thread-safe)."""
 
@@ -702,27 +709,40 @@ class IndexCache:
         Loaded articles come with their lean values and no blob; files that failed to load
         come with lean values None and their whole encoded Article (problems included). A
         damaged database ends the stream early (and is rebuilt empty).
+
+        The rows come from a read-only connection of their own, a snapshot of the database
+        as the stream starts: a background pass over every row then neither holds the lock
+        the article the user opens waits for, nor sees a row twice when a save or a live
+        change rewrites it meanwhile (which made an existing file look deleted).
         """
+        query = (
+            "SELECT relpath, size, mtime_ns, inode, loaded,"
+            " id, title, subject, date, url, question, keywords,"
+            " CASE WHEN loaded THEN NULL ELSE article END FROM files"
+        )
+        reader = self._reader()
         try:
-            with self._lock:
-                cursor = self._conn.execute(
-                    "SELECT relpath, size, mtime_ns, inode, loaded,"
-                    " id, title, subject, date, url, question, keywords,"
-                    " CASE WHEN loaded THEN NULL ELSE article END FROM files"
-                )
-            while True:
-                # the lock is held per batch, not for the whole stream: a background pass
-                # over every row must not stall the article the user opens meanwhile
+            if reader is None:  # no file to open again: stream under the lock
                 with self._lock:
-                    rows = cursor.fetchmany(2_000)
-                if not rows:
-                    break
-                for rel, size, mtime, inode, loaded, *values, blob in rows:
-                    lean = tuple(values) if loaded else None
-                    yield rel, (size, mtime, inode), lean, blob
+                    yield from _entries_of(self._conn.execute(query))
+                return
+            with contextlib.closing(reader):
+                yield from _entries_of(reader.execute(query))
         except sqlite3.DatabaseError as exc:
             with self._lock:
                 self._failed(exc)
+
+    def _reader(self) -> sqlite3.Connection | None:
+        """A read-only connection to the cache database, or None if it cannot be had."""
+        if self.database is None or self._closed:
+            return None
+        try:
+            uri = Path(self.database).resolve().as_uri() + "?mode=ro"
+            reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            reader.execute("PRAGMA busy_timeout = 5000")
+        except (sqlite3.Error, OSError, ValueError):
+            return None
+        return reader
 
     def detail(self, relpath: str) -> bytes | None:
         """The encoded summary of one file, or None when it has not been read in full yet."""

@@ -117,6 +117,7 @@ class QtApp(App[None]):
     def on_ready(self) -> None:
         """The first frame is on screen: now start the work (it competes for the CPU)."""
         self.first_frame_at = time.time()
+        start_resource_tracker()  # else no worker process can start under Textual
         self._load()
 
     def _open_index(self) -> IndexCache:
@@ -137,7 +138,6 @@ class QtApp(App[None]):
     def _load(self) -> Library | None:
         from ..model.indexing import IndexStopped, build_library
 
-        start_resource_tracker()  # else the worker processes cannot start under Textual
         self.index = self._open_index()
         # a cache a stopped build left (files missing) is compared with the folder
         warm = self.index.count() > 0 and self.index.listed()

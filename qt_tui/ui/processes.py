@@ -6,7 +6,8 @@ import os
 import sys
 import threading
 
-_STARTED = threading.Lock()
+_LOCK = threading.Lock()
+_started = False
 
 
 def start_resource_tracker() -> None:
@@ -15,16 +16,19 @@ def start_resource_tracker() -> None:
     Textual replaces `sys.stderr` with an object whose file descriptor cannot be passed to
     a child process, so the tracker (needed by every process pool and lock made with the
     forkserver) fails to start with "bad value(s) in fds_to_keep", and the pools with it.
-    Call this before making processes from the app; it does nothing once the tracker runs.
+    The app calls this on its own thread as its first frame is drawn (the stand-in stderr
+    is swapped for the process while the tracker starts); later calls do nothing.
     """
-    if os.name != "posix" or sys.__stderr__ is None:
+    global _started
+    if _started or os.name != "posix" or sys.__stderr__ is None:
         return
     from multiprocessing import resource_tracker
 
-    with _STARTED:
+    with _LOCK:
         captured = sys.stderr
         sys.stderr = sys.__stderr__
         try:
             resource_tracker.ensure_running()
+            _started = True
         finally:
             sys.stderr = captured

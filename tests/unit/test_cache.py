@@ -427,3 +427,43 @@ def test_stopped_details_are_read_by_the_next_pass(tmp_path: Path) -> None:
         assert cache.without_detail() == [] and cache.pending() == count
         assert cache.index_pending() == 0
         assert [hit.relpath for hit in cache.search("T7")] == ["s1/a7.md"]
+
+
+def test_a_save_during_a_pass_over_the_cache_is_neither_doubled_nor_taken_for_a_deletion(
+    tmp_path: Path,
+) -> None:
+    # A background pass (comparing the cache with the folder) streams every row while the
+    # user saves a file: the saved row is written again under a new rowid meanwhile.
+    from qt_tui.model.indexing import stale_paths
+
+    root = tmp_path / "content"
+    for number in range(3_000):
+        folder = root / f"s{number % 3}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"a{number}.md").write_text(
+            f"---\nid: {number}\ntitle: T{number}\nsubject: S\nanswer: A{number}\n---\n"
+        )
+    with IndexCache.open(root) as cache:
+        build_library(root, cache=cache, workers=1)
+        stream = cache.entries()
+        first = next(stream)
+        saved = root / first[0]
+        saved.write_text(saved.read_text() + "\nmore\n")
+        update_paths(Library(root), cache, [saved], [])
+        rest = [entry[0] for entry in stream]
+        assert 1 + len(rest) == 3_000 and first[0] not in rest
+        # the same during the comparison with the folder: nothing is reported deleted
+        later = root / "s1/a1.md"
+        listed = cache.entries
+
+        def saving_midway():
+            for number, entry in enumerate(listed()):
+                if number == 1_500:
+                    later.write_text(later.read_text() + "x")
+                    update_paths(Library(root), cache, [later], [])
+                yield entry
+
+        cache.entries = saving_midway  # type: ignore[method-assign]
+        changed, deleted = stale_paths(root, cache)
+        assert deleted == [] and later.exists()
+        assert set(changed) <= {later}  # at most re-read, never dropped

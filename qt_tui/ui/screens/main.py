@@ -138,6 +138,7 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
     def set_library(self, library: Library, select: str | None = None) -> None:
         """Show a (re)loaded library, keeping the user's place where it still exists."""
         self.library = library
+        before = self.entry
         self.refresh_tree()  # problem counts are refreshed when the background check is done
         self.schedule_checks()
         open_key = self.view.article_key
@@ -147,7 +148,10 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
             self.entry = TreeEntry("subject", current.subject)  # follow it to its new subject
         if not self._entry_exists(self.entry):
             self.entry = ALL
-        self.tree.move_to(self.entry)
+        if self.entry != before:
+            # only when the entry changed: the rebuilt tree kept its cursor, and moving it
+            # anyway undid a move the user had just made (its message not handled yet)
+            self.tree.move_to(self.entry)
         self.show_entry(self.entry)
         if select is not None and library.get(select) is not None:
             self.open_article(select)
