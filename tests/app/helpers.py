@@ -5,11 +5,30 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.pilot import Pilot
 
 from qt_tui.ui.app import QtApp
 from qt_tui.ui.screens.main import MainScreen
+
+
+def write_numbered_folder(
+    root: Path, count: int, title: str = "Article number {n}", extra: str = ""
+) -> None:
+    """`count` articles in three subjects, article n linking to article n + 1; `title` is the
+    YAML of each title (with {n}), `extra` more front matter lines."""
+    for number in range(count):
+        subject = ("physics", "history", "music")[number % 3]
+        folder = root / subject
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"article-{number}.md").write_text(
+            f"---\nid: {number}\ntitle: {title.format(n=number)}\nsubject: {subject.title()}\n"
+            f"url: /learn/{subject}/questions/article-{number}\n"
+            f"answer: >-\n    The answer of article {number}.\n"
+            f"related_article1:\n    id: {(number + 1) % count}\n{extra}---\n&nbsp;\n",
+            encoding="utf-8",
+        )
 
 
 async def wait_until(

@@ -17,7 +17,7 @@ from qt_tui.model.cache import IndexCache, stat_key
 from qt_tui.model.indexing import CHUNK, IndexStats
 from qt_tui.model.library import Library
 from qt_tui.ui.app import QtApp
-from tests.app.helpers import wait_until
+from tests.app.helpers import wait_until, write_numbered_folder
 
 SIZE = (160, 45)
 
@@ -36,17 +36,7 @@ def write_folder(root: Path, count: int) -> None:
     notes = "".join(
         f"note{key}: [{', '.join(f'item{key}-{n}' for n in range(8))}]\n" for key in range(40)
     )
-    for number in range(count):
-        subject = ("physics", "history", "music")[number % 3]
-        folder = root / subject
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"article-{number}.md").write_text(
-            f'---\nid: {number}\ntitle: "Article \\"{number}\\""\nsubject: {subject.title()}\n'
-            f"url: /learn/{subject}/questions/article-{number}\n"
-            f"answer: >-\n    The answer of article {number}.\n"
-            f"related_article1:\n    id: {(number + 1) % count}\n{notes}---\n&nbsp;\n",
-            encoding="utf-8",
-        )
+    write_numbered_folder(root, count, title='"Article \\"{n}\\""', extra=notes)
 
 
 def quit_when(root: Path, ready: Callable[[QtApp], bool]) -> tuple[QtApp, float]:

@@ -6,23 +6,9 @@ from pathlib import Path
 
 from qt_tui.model.indexing import CHUNK
 from qt_tui.ui.app import QtApp
-from tests.app.helpers import loaded
+from tests.app.helpers import loaded, write_numbered_folder
 
 SIZE = (160, 45)
-
-
-def write_folder(root: Path, count: int) -> None:
-    for number in range(count):
-        subject = ("physics", "history", "music")[number % 3]
-        folder = root / subject
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"article-{number}.md").write_text(
-            f"---\nid: {number}\ntitle: Article number {number}\nsubject: {subject.title()}\n"
-            f"url: /learn/{subject}/questions/article-{number}\n"
-            f"answer: >-\n    The answer of article {number}.\n"
-            f"related_article1:\n    id: {(number + 1) % count}\n---\n&nbsp;\n",
-            encoding="utf-8",
-        )
 
 
 async def test_a_large_folder_is_read_by_worker_processes(tmp_path: Path) -> None:
@@ -30,7 +16,7 @@ async def test_a_large_folder_is_read_by_worker_processes(tmp_path: Path) -> Non
     # and with it every pool: the app read all files on one core, three times slower.
     root = tmp_path / "content"
     count = CHUNK * 3
-    write_folder(root, count)
+    write_numbered_folder(root, count)
     app = QtApp(root, watch=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await loaded(pilot)
