@@ -16,6 +16,7 @@ import random
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 STARTED = time.time()  # as close to process start as Python lets us get
@@ -30,6 +31,24 @@ def rss_mb() -> float:
     return own / 1024
 
 
+def record_frames(screen, clock) -> tuple[list[tuple[float, set[object]]], Callable[[], None]]:
+    """Timestamp (by `clock`) every frame the screen composes, with the widgets it
+    repainted; returns the growing list and a function that stops the recording."""
+    frames: list[tuple[float, set[object]]] = []
+    compose_frame = screen._compositor_refresh
+
+    def timed_frame() -> None:
+        repainted = set(screen._dirty_widgets)
+        compose_frame()
+        frames.append((clock(), repainted))
+
+    def stop() -> None:
+        screen._compositor_refresh = compose_frame
+
+    screen._compositor_refresh = timed_frame  # called for every frame the screen paints
+    return frames, stop
+
+
 async def measure(
     root: Path, rebuild: bool, interactions: bool, complete: bool = False
 ) -> dict[str, object]:
@@ -40,15 +59,7 @@ async def measure(
         while app.first_frame_at is None:  # set by the app once its first frame is drawn
             await asyncio.sleep(0.005)
         result["first_frame"] = app.first_frame_at - STARTED
-        frames: list[tuple[float, set[object]]] = []
-        compose_frame = screen._compositor_refresh
-
-        def timed_frame() -> None:
-            repainted = set(screen._dirty_widgets)
-            compose_frame()
-            frames.append((time.time(), repainted))
-
-        screen._compositor_refresh = timed_frame  # called for every frame the screen paints
+        frames, stop_recording = record_frames(screen, time.time)
         key, opened = None, 0.0  # the article shown, and since when
         while app._loading or screen.library is None or screen.view.article_key is None:
             if screen.view.article_key != key:
@@ -69,6 +80,7 @@ async def measure(
         while first_frame(loaded) is None or first_frame(opened, covering) is None:
             await asyncio.sleep(0.002)
         ready = max(first_frame(loaded) or 0.0, first_frame(opened, covering) or 0.0)
+        stop_recording()
         result["ready"] = ready - STARTED
         stats = getattr(screen.library, "index_stats", None)
         if stats is not None:  # the load itself, without start-up and drawing
@@ -116,15 +128,7 @@ async def interact(pilot, app: QtApp, seed: int = 3) -> dict[str, object]:
     library = screen.library
     rng = random.Random(seed)
     keys = [a.key for a in library.articles()]
-    frames: list[tuple[float, set[object]]] = []
-    compose_frame = screen._compositor_refresh
-
-    def timed_frame() -> None:
-        repainted = set(screen._dirty_widgets)
-        compose_frame()
-        frames.append((time.perf_counter(), repainted))
-
-    screen._compositor_refresh = timed_frame  # the screen calls it for every frame it paints
+    frames, stop_recording = record_frames(screen, time.perf_counter)
 
     def quiet() -> bool:
         """Nothing queued, nothing to lay out or paint, no callback waiting for a frame."""
@@ -185,7 +189,7 @@ async def interact(pilot, app: QtApp, seed: int = 3) -> dict[str, object]:
         while screen.view.article_key == before:
             await asyncio.sleep(0.001)
         pilot_moves.append(time.perf_counter() - started)
-    screen._compositor_refresh = compose_frame
+    stop_recording()
     searches = []
     index = app.index
     words = ["signal", "market theorem", "enzyme", "photon orbit", "glac", "compiler sy"]

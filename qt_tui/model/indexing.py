@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -784,6 +784,29 @@ class _Parser(Generic[T]):
             self.pool.shutdown(wait=not self.broken, cancel_futures=True)
 
 
+def _feed(
+    parser: _Parser[T],
+    items: Iterable[Any],
+    absorb: Callable[[list[T]], None],
+    stats: IndexStats,
+    stopped: Stopped,
+) -> list[Any]:
+    """Hand the files to the parser in chunks while the scan goes on, taking in the chunks
+    already done; returns the last, partial chunk (not submitted yet)."""
+    todo: list[Any] = []
+    for item in items:
+        stats.files += 1
+        todo.append(item)
+        if len(todo) >= CHUNK:
+            if stopped():
+                raise IndexStopped
+            parser.submit(todo)
+            todo = []
+            for chunk in parser.ready():
+                absorb(chunk)
+    return todo
+
+
 def build_library(
     root: Path,
     *,
@@ -876,17 +899,7 @@ def _build(
             progress(stats.parsed, total)
 
     try:
-        todo: list[tuple[str, Stat | None]] = []
-        for item in scan(root):
-            stats.files += 1
-            todo.append(item)
-            if len(todo) >= CHUNK:
-                if stopped():
-                    raise IndexStopped
-                parser.submit(todo)
-                todo = []
-                for chunk in parser.ready():
-                    absorb(chunk)
+        todo = _feed(parser, scan(root), absorb, stats, stopped)
         if todo:
             parser.submit(todo, last=True)
         total = stats.files
@@ -966,16 +979,8 @@ def _build_cached(
         todo: list[str] = []
         if cold:
             # nothing to reuse: read while the scan goes on (the workers stat the files)
-            for relpath, _ in scan(root, stats=False):
-                stats.files += 1
-                todo.append(relpath)
-                if len(todo) >= CHUNK:
-                    if stopped():
-                        raise IndexStopped
-                    parser.submit(todo)
-                    todo = []
-                    for chunk in parser.ready():
-                        absorb(chunk)
+            listed = (relpath for relpath, _ in scan(root, stats=False))
+            todo = _feed(parser, listed, absorb, stats, stopped)
         else:
             on_disk = dict(scan(root)) if verify else None
             stats.verified = verify
