@@ -17,6 +17,7 @@ import dataclasses
 import datetime
 import hashlib
 import marshal
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -45,6 +46,9 @@ __all__ = [
 
 #: Bump whenever the tables or the summary encoding change: older caches are then rebuilt.
 SCHEMA_VERSION = 5
+
+#: Added to the database's file name for its snapshot (model/snapshot.py), which goes with it.
+SNAPSHOT_SUFFIX = ".snapshot"
 
 #: (size, mtime_ns, inode): a cached row is valid while all three are unchanged.
 Stat = tuple[int, int, int]
@@ -75,6 +79,14 @@ CREATE TABLE pending(
 );
 INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
 """
+
+#: Every write to the files table bumps this meta value (see :func:`bump_generation`): a
+#: snapshot of the rows (model/snapshot.py) is valid only for the identity and generation it
+#: was made from.
+_GENERATION = "generation"
+#: A random name given to each database when it is made: a rebuilt cache counts its
+#: generations from zero again, so a generation alone could match a snapshot of the old one.
+_IDENTITY = "identity"
 
 #: Queries matching more files than this are ranked among their title (etc.) matches only.
 RANK_LIMIT = 5_000
@@ -481,6 +493,8 @@ def delete_rows(conn: sqlite3.Connection, keys: list[tuple[str]]) -> None:
             keys,
         )
     conn.executemany("DELETE FROM files WHERE relpath = ?", keys)
+    if keys:
+        bump_generation(conn)
 
 
 def write_rows(conn: sqlite3.Connection, rows: Sequence[IndexRow], first: int, defer: bool) -> None:
@@ -499,6 +513,8 @@ def write_rows(conn: sqlite3.Connection, rows: Sequence[IndexRow], first: int, d
         [(rowid, handle) for rowid, row in enumerate(rows, start=first) for handle in row[5]],
     )
     write_search_text(conn, [(rowid, row) for rowid, row in enumerate(rows, start=first)], defer)
+    if rows:
+        bump_generation(conn)
 
 
 def write_search_text(
@@ -540,9 +556,56 @@ def _damaged(exc: sqlite3.DatabaseError) -> bool:
     return not isinstance(exc, sqlite3.OperationalError)
 
 
+def bump_generation(conn: sqlite3.Connection) -> None:
+    """Count a change to the files table (inside the caller's transaction)."""
+    conn.execute(
+        "INSERT INTO meta VALUES (?, '1')"
+        " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        (_GENERATION,),
+    )
+
+
+def _generation_of(conn: sqlite3.Connection) -> tuple[str, int] | None:
+    rows = dict(
+        conn.execute(
+            "SELECT key, value FROM meta WHERE key IN (?, ?)", (_IDENTITY, _GENERATION)
+        ).fetchall()
+    )
+    identity = rows.get(_IDENTITY)
+    if identity is None:
+        return None
+    return str(identity), int(rows.get(_GENERATION) or 0)
+
+
+def read_consistent(database: Path) -> tuple[tuple[str, int] | None, list[CachedEntry]]:
+    """Every row of a cache database with the identity and generation they are at, read in
+    one transaction on a read-only connection of its own (for a snapshot, in another process).
+    Raises sqlite3.Error when the database cannot be read."""
+    uri = Path(database).resolve().as_uri() + "?mode=ro"
+    reader = sqlite3.connect(uri, uri=True, isolation_level=None)
+    with contextlib.closing(reader):
+        reader.execute("PRAGMA busy_timeout = 5000")
+        reader.execute("BEGIN")  # one read snapshot for the meta values and the rows
+        state = _generation_of(reader)
+        rows = list(_entries_of(reader.execute(_ENTRIES)))
+        reader.execute("COMMIT")
+    return state, rows
+
+
+def _name_database(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_IDENTITY, secrets.token_hex(8)))
+
+
 def _remove_files(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in ("", "-wal", "-shm", "-journal", SNAPSHOT_SUFFIX):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+_ENTRIES = (
+    "SELECT relpath, size, mtime_ns, inode, loaded,"
+    " id, title, subject, date, url, question, keywords,"
+    " CASE WHEN loaded THEN NULL ELSE article END FROM files"
+)
 
 
 def _entries_of(cursor: sqlite3.Cursor) -> Iterator[CachedEntry]:
@@ -609,6 +672,7 @@ class IndexCache:
             connection.execute("PRAGMA synchronous = OFF")
             connection.executescript(_SCHEMA)
             connection.execute("INSERT INTO meta VALUES ('root', ?)", (str(Path(root).resolve()),))
+            _name_database(connection)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -629,9 +693,12 @@ class IndexCache:
                 if meta.get("schema") != str(SCHEMA_VERSION) or meta.get("root") != real:
                     raise sqlite3.DatabaseError("stale cache")
                 connection.execute("SELECT count(*) FROM files").fetchone()
+                if _IDENTITY not in meta:  # made by an earlier qt-tui
+                    _name_database(connection)
             else:
                 connection.executescript(_SCHEMA)
                 connection.execute("INSERT INTO meta VALUES ('root', ?)", (real,))
+                _name_database(connection)
         except sqlite3.DatabaseError:
             connection.close()
             raise
@@ -703,6 +770,21 @@ class IndexCache:
             except sqlite3.DatabaseError as exc:
                 self._failed(exc)
 
+    def generation(self) -> tuple[str, int] | None:
+        """The database's identity and how many writes its files table has had, or None."""
+        with self._lock:
+            try:
+                return _generation_of(self._conn)
+            except (sqlite3.DatabaseError, ValueError) as exc:
+                if isinstance(exc, sqlite3.DatabaseError):
+                    self._failed(exc)
+                return None
+
+    @property
+    def snapshot_file(self) -> Path | None:
+        """Where the snapshot of this cache's rows is kept (None for a temporary index)."""
+        return Path(f"{self.path}{SNAPSHOT_SUFFIX}") if self.path is not None else None
+
     def entries(self) -> Iterator[CachedEntry]:
         """Every cached file, streamed: (relpath, stat, lean values or None, whole article).
 
@@ -715,11 +797,7 @@ class IndexCache:
         the article the user opens waits for, nor sees a row twice when a save or a live
         change rewrites it meanwhile (which made an existing file look deleted).
         """
-        query = (
-            "SELECT relpath, size, mtime_ns, inode, loaded,"
-            " id, title, subject, date, url, question, keywords,"
-            " CASE WHEN loaded THEN NULL ELSE article END FROM files"
-        )
+        query = _ENTRIES
         reader = self._reader()
         try:
             if reader is None:  # no file to open again: stream under the lock

@@ -33,6 +33,7 @@ from .cache import (
     IndexCache,
     IndexRow,
     Stat,
+    bump_generation,
     decode_article,
     encode_article,
     row_of,
@@ -594,6 +595,7 @@ def _write_details(
     try:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("BEGIN IMMEDIATE")
+        changed_before = len(changed)
         try:
             done: list[tuple[int, IndexRow]] = []
             for row, _ in parsed:
@@ -619,6 +621,8 @@ def _write_details(
                 if (tuple(old) if loaded else None) != lean:
                     changed.append(row)
             write_search_text(conn, done, defer)
+            if len(changed) > changed_before:  # what lists show changed: snapshots are stale
+                bump_generation(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -644,6 +648,8 @@ class IndexStats:
     in_workers: int = 0
     #: False when the cache was taken as it is, without comparing it with the folder.
     verified: bool = True
+    #: True when the entries came from the cache's snapshot rather than its rows.
+    snapshot: bool = False
 
 
 class IndexedLibrary(Library):
@@ -936,6 +942,40 @@ def _entry(root: Path, listed: Listed, source: DetailSource) -> Article:
     return decode_article(blob, root / relpath, relpath)
 
 
+def _from_snapshot(
+    library: IndexedLibrary,
+    cache: IndexCache,
+    source: DetailSource,
+    keep: bool,
+    batch_sink: Callable[[list[Article]], None] | None,
+) -> bool:
+    """Take every entry from the cache's snapshot (see model/snapshot.py) when it is current."""
+    from .snapshot import read_snapshot
+
+    file, state = cache.snapshot_file, cache.generation()
+    if file is None or state is None:
+        return False
+    root = library.root
+    make = IndexedArticle.make_many
+    taken = read_snapshot(
+        file,
+        state,
+        lambda relpaths, columns: list(make(root, relpaths, columns, source)),
+        lambda relpath, blob: decode_article(blob, root / relpath, relpath),
+    )
+    if taken is None:
+        return False
+    articles, failed, tables = taken
+    stats = library.index_stats
+    stats.cached = stats.files = len(articles)
+    stats.snapshot, stats.verified = True, False
+    if keep:
+        library.adopt(articles, failed, tables, ordered=True)  # the snapshot's order
+    if batch_sink is not None and articles:
+        batch_sink(list(articles.values()))
+    return True
+
+
 def _build_cached(
     root: Path,
     cache: IndexCache,
@@ -981,6 +1021,8 @@ def _build_cached(
             # nothing to reuse: read while the scan goes on (the workers stat the files)
             listed = (relpath for relpath, _ in scan(root, stats=False))
             todo = _feed(parser, listed, absorb, stats, stopped)
+        elif not verify and _from_snapshot(library, cache, source, keep, batch_sink):
+            total = stats.files
         else:
             on_disk = dict(scan(root)) if verify else None
             stats.verified = verify

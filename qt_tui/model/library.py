@@ -139,6 +139,8 @@ class Library:
         #: Bumped on every add or remove, so views can tell whether cached lists are current.
         self.version = 0
         self._subject_lists: dict[str, tuple[int, list[Article]]] = {}
+        self._all: tuple[int, list[Article]] | None = None
+        self._title_order = -1  # the version at which the articles were in title order
 
     # -- building ---------------------------------------------------------------------------
     @classmethod
@@ -204,6 +206,32 @@ class Library:
             _index_add(by_stem, article.stem.lower(), key)
             by_subject[article.subject].add(key)
         self.version += 1
+
+    # -- snapshots --------------------------------------------------------------------------
+    def lookup_tables(self) -> tuple[_Index, _Index, _Index, dict[str, set[str]]]:
+        """The lookups by id, url, file stem and subject, as they are (for a snapshot)."""
+        return self._by_id, self._by_url, self._by_stem, dict(self._by_subject)
+
+    def adopt(
+        self,
+        articles: dict[str, Article],
+        failed: set[str],
+        tables: tuple[_Index, _Index, _Index, dict[str, set[str]]],
+        ordered: bool = False,
+    ) -> None:
+        """Take a whole index at once: the articles of an empty library, with the lookups
+        :meth:`lookup_tables` gave for the same articles (read from a snapshot: indexing
+        100,000 entries one by one is most of a start-up). Backlinks must come from `links`.
+        `ordered`: the loaded articles come in title order (see :meth:`in_title_order`)."""
+        if self._articles or self.links is None:
+            raise ValueError("adopt() fills an empty library whose backlinks come from links")
+        self._articles = articles
+        self._failed = failed
+        self._by_id, self._by_url, self._by_stem = tables[0], tables[1], tables[2]
+        self._by_subject = defaultdict(set, tables[3])
+        self.version += 1
+        if ordered:
+            self._title_order = self.version
 
     def remove(self, key: str) -> Article | None:
         """Drop an article; returns it if it was there."""
@@ -276,8 +304,26 @@ class Library:
         return loaded
 
     def articles(self) -> list[Article]:
-        """Every article that loaded, in no particular order."""
-        return [a for a in self._articles.values() if a.loaded]
+        """Every article that loaded, in no particular order (see :meth:`in_title_order`).
+
+        The list is shared until the library changes: do not modify it."""
+        kept = self._all
+        if kept is not None and kept[0] == self.version:
+            return kept[1]
+        failed = self._failed
+        if failed:
+            articles = [a for key, a in self._articles.items() if key not in failed]
+        else:
+            articles = list(self._articles.values())
+        self._all = (self.version, articles)
+        return articles
+
+    @property
+    def in_title_order(self) -> bool:
+        """True when :meth:`articles` is sorted as sort_articles(..., "title") would sort it
+        (a library read from a snapshot, until it changes): a list of 100,000 need not be
+        sorted again."""
+        return self._title_order == self.version
 
     def failed(self) -> list[Article]:
         """Files that could not be loaded, sorted by path."""

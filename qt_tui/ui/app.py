@@ -27,6 +27,7 @@ from .screens.main import MainScreen
 
 if TYPE_CHECKING:
     from ..model.cache import IndexCache
+    from ..model.snapshot import SnapshotWriter
     from ..model.watching import ChangeBatch, ContentWatcher
 
 # The index, cache and watcher modules (SQLite, YAML, watchdog) are imported by the workers
@@ -86,6 +87,7 @@ class QtApp(App[None]):
         self.rebuild_cache = rebuild_cache
         self.index: IndexCache | None = None
         self.watcher: ContentWatcher | None = None
+        self.snapshots: SnapshotWriter | None = None
         #: Set when the app unmounts: the background jobs (indexing, the folder check) end
         #: at their next step instead of holding the exit until they are done.
         self.stopping = threading.Event()
@@ -210,8 +212,20 @@ class QtApp(App[None]):
                 left = index.index_pending(limit=5_000)
             if not stopped():
                 self.call_from_thread(self._set_search_state, "")
+                self._refresh_snapshot()
         finally:
             self.index_ready = True  # also when this failed or the app is quitting
+
+    def _refresh_snapshot(self) -> None:
+        """Have the next start read the index from one file (model/snapshot.py), not rows."""
+        from ..model.snapshot import SnapshotWriter
+
+        index = self.index
+        if index is None or index.path is None or self.stopping.is_set():
+            return
+        if self.snapshots is None:
+            self.snapshots = SnapshotWriter()
+        self.snapshots.refresh(index.path, self.root, index.generation())
 
     def _links_ready(self) -> None:
         """Every file's related entries are in the index: show the backlinks found since."""
@@ -347,6 +361,8 @@ class QtApp(App[None]):
         # and a folder check process is stopped, not waited for. Before the cache closes.
         self.stopping.set()
         stop_checks()
+        if self.snapshots is not None:
+            self.snapshots.stop()
         if self.watcher is not None:
             self.watcher.stop()
         if self.index is not None:

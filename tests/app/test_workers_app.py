@@ -6,7 +6,7 @@ from pathlib import Path
 
 from qt_tui.model.indexing import CHUNK
 from qt_tui.ui.app import QtApp
-from tests.app.helpers import loaded, write_numbered_folder
+from tests.app.helpers import loaded, wait_until, write_numbered_folder
 
 SIZE = (160, 45)
 
@@ -27,3 +27,29 @@ async def test_a_large_folder_is_read_by_worker_processes(tmp_path: Path) -> Non
         # the background pass (backlinks) ran in workers too and found them all
         (first,) = screen.library.by_id(1)
         assert [a.id for a in screen.library.backlinks(first)] == [0]
+
+
+async def test_the_next_start_reads_the_snapshot_and_shows_the_same(sample_copy: Path) -> None:
+    from qt_tui.model.snapshot import is_current
+
+    app = QtApp(sample_copy, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        assert screen.library is not None
+        first_tree = screen.library.subjects()
+        first_list = list(screen.article_list.shown_keys)
+        assert not screen.library.index_stats.snapshot  # type: ignore[attr-defined]
+        # written in another process once the search index is complete too
+        await wait_until(pilot, lambda: app.snapshots is not None)
+        assert app.index is not None and app.snapshots is not None
+        assert app.snapshots.wait(60) == 0
+        assert app.index.snapshot_file is not None
+        assert is_current(app.index.snapshot_file, app.index.generation())
+    again = QtApp(sample_copy, watch=False)
+    async with again.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        assert screen.library is not None
+        assert screen.library.index_stats.snapshot  # type: ignore[attr-defined]
+        assert screen.library.subjects() == first_tree
+        assert screen.article_list.shown_keys == first_list  # "All articles", by title
+        assert screen.view.article_key == first_list[0]

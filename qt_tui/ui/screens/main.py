@@ -253,8 +253,14 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
             keep = entry.name if entry.kind == "problem" else self.view.article_key
         deleted = self.view.article_key in self.deleted_keys
         version = (id(self.library), self.library.version) if entry.kind != "code" else None
+        in_order = "title" if entry.kind == "all" and self.library.in_title_order else None
         self.article_list.show(
-            heading, articles, keep=keep, fallback_first=not deleted, version=version
+            heading,
+            articles,
+            keep=keep,
+            fallback_first=not deleted,
+            version=version,
+            in_order=in_order,
         )
 
     def warm_lists(self) -> None:

@@ -1,0 +1,233 @@
+"""A snapshot of a complete index: every entry and lookup in one file, for a quick start.
+
+A warm start used to read 100,000 cache rows and index them one by one: about two seconds.
+The snapshot holds the same entries as columns, with the library's lookups (by id, url, file
+stem and subject) already made, and loads in a few tenths of a second.
+
+The cache rows stay the truth. The snapshot is a copy of them, made in a process of its own
+once the cache is complete, and stamped with the cache database's identity and generation
+(every write to the rows bumps the generation, see cache.bump_generation). A start takes it
+only while the stamp matches; any other file is ignored and the rows are read instead.
+
+It is written with :mod:`marshal` (plain data only: nothing is called as it loads) and
+replaced atomically; a file that does not decode to the expected shape is ignored.
+
+    python -m qt_tui.model.snapshot DATABASE ROOT    # what the app runs in the background
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .article import Article, IndexedArticle
+from .cache import SNAPSHOT_SUFFIX, CachedEntry, read_consistent
+from .library import Library
+
+MAGIC = b"qt-tui-snapshot"
+#: Bump when the layout below changes: older snapshots are then ignored.
+FORMAT = 1
+
+#: Columns, in order: relpath, then the lean values (article.LEAN_FIELDS).
+_COLUMNS = 8
+
+Tables = tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, set[str]]]
+
+
+class _NoLinks:
+    """Backlinks are not part of a snapshot (they come from the cache)."""
+
+    def linkers(self, handles: object) -> set[str]:
+        return set()
+
+
+def stamp(state: tuple[str, int]) -> bytes:
+    """The first line of a snapshot of a database with this identity and generation."""
+    identity, generation = state
+    return b"%s %d %s %d\n" % (MAGIC, FORMAT, identity.encode("ascii"), generation)
+
+
+def write_snapshot(database: Path, root: Path, target: Path) -> bool:
+    """Write the snapshot of the rows of `database` (the cache of `root`) to `target`.
+
+    Returns False when the database has no identity (made by an earlier qt-tui) or could not
+    be read. The file appears whole or not at all.
+    """
+    import sqlite3
+
+    try:
+        state, rows = read_consistent(database)
+    except sqlite3.Error:
+        return False
+    if state is None:
+        return False
+    data = stamp(state) + marshal.dumps(_payload(root, rows))
+    temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _payload(root: Path, rows: list[CachedEntry]) -> Any:
+    def no_detail(entry: IndexedArticle) -> Article:
+        raise LookupError(entry.relpath)  # never asked: only lean values are written
+
+    leans = {relpath: lean for relpath, _, lean, _ in rows if lean is not None}
+    library = Library(root, links=_NoLinks())
+    library.extend(
+        IndexedArticle.make(root, relpath, lean, no_detail) for relpath, lean in leans.items()
+    )
+    # in title order: the "All articles" list, sorted the same way, then takes one pass
+    order = sorted(leans, key=lambda relpath: (str(leans[relpath][1]).casefold(), relpath))
+    columns: list[list[Any]] = [order]
+    columns += [list(column) for column in zip(*(leans[relpath] for relpath in order), strict=True)]
+    columns += [[] for _ in range(_COLUMNS - len(columns))]  # no articles at all
+    failed = [(relpath, blob) for relpath, _, lean, blob in rows if lean is None]
+    return (columns, failed, library.lookup_tables())
+
+
+def read_snapshot(
+    file: Path,
+    state: tuple[str, int],
+    make_entries: Callable[[list[str], list[list[Any]]], list[Article]],
+    decode_failed: Callable[[str, bytes], Article],
+) -> tuple[dict[str, Article], set[str], Tables] | None:
+    """The articles (by relpath), the failed files' keys and the lookup tables of a snapshot
+    made at `state` (the cache's identity and generation); None when there is no such file
+    or it does not hold what a snapshot holds."""
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    head = stamp(state)
+    if not data.startswith(head):
+        return None
+    try:
+        columns, failed, tables = marshal.loads(memoryview(data)[len(head) :])
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not _well_formed(columns, failed, tables):
+        return None
+    articles = dict(zip(columns[0], make_entries(columns[0], columns[1:]), strict=True))
+    failed_keys = set()
+    try:
+        for relpath, blob in failed:
+            articles[relpath] = decode_failed(relpath, blob)
+            failed_keys.add(relpath)
+    except ValueError:
+        return None
+    return articles, failed_keys, tables
+
+
+def _well_formed(columns: object, failed: object, tables: object) -> bool:
+    if not (isinstance(columns, list) and len(columns) == _COLUMNS):
+        return False
+    if not all(isinstance(column, list) for column in columns):
+        return False
+    if len({len(column) for column in columns}) != 1:
+        return False
+    if not isinstance(failed, list) or not all(
+        isinstance(item, tuple) and len(item) == 2 for item in failed
+    ):
+        return False
+    return (
+        isinstance(tables, tuple)
+        and len(tables) == 4
+        and all(isinstance(table, dict) for table in tables)
+    )
+
+
+def snapshot_of(database: Path) -> Path:
+    """The snapshot file that goes with a cache database."""
+    return Path(f"{database}{SNAPSHOT_SUFFIX}")
+
+
+def is_current(file: Path, state: tuple[str, int] | None) -> bool:
+    """True when `file` is a snapshot made at `state` (read from its first line only)."""
+    if state is None:
+        return False
+    head = stamp(state)
+    try:
+        with open(file, "rb") as handle:
+            return handle.read(len(head)) == head
+    except OSError:
+        return False
+
+
+class SnapshotWriter:
+    """Keeps a cache's snapshot current by rewriting it in a process of its own.
+
+    The process reads the rows in one transaction, so a snapshot is always of one state of
+    the cache; a write that comes after it leaves the file stale (ignored) until the next
+    refresh. A process still running when the app quits is stopped and its part-file removed.
+    """
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+        self._target: Path | None = None
+
+    def refresh(self, database: Path | None, root: Path, state: tuple[str, int] | None) -> bool:
+        """Start writing the snapshot of `database` unless the file is current or one is
+        being written now; True when a writer was started."""
+        if database is None or state is None:
+            return False
+        target = snapshot_of(database)
+        if is_current(target, state):
+            return False
+        if self._process is not None and self._process.poll() is None:
+            return False
+        command = [sys.executable, "-m", __name__, str(database), str(root)]
+        try:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            return False
+        self._target = target
+        return True
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Wait for the writer started last; its exit code (None when there is none)."""
+        if self._process is None:
+            return None
+        return self._process.wait(timeout)
+
+    def stop(self) -> None:
+        """Stop a writer still running, and remove what it had written."""
+        process, target = self._process, self._target
+        if process is None or target is None or process.poll() is not None:
+            return
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(1.0)
+        target.with_name(f"{target.name}.{process.pid}.tmp").unlink(missing_ok=True)
+
+
+def main(argv: list[str]) -> int:
+    """Write the snapshot of one cache database (run by the app, at a low priority)."""
+    if len(argv) != 2:
+        print("usage: python -m qt_tui.model.snapshot DATABASE ROOT", file=sys.stderr)
+        return 2
+    database, root = Path(argv[0]), Path(argv[1])
+    with contextlib.suppress(OSError):
+        os.nice(10)  # it can wait: the app the user works in comes first
+    return 0 if write_snapshot(database, root, snapshot_of(database)) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
