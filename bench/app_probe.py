@@ -18,12 +18,17 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 STARTED = time.time()  # as close to process start as Python lets us get
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qt_tui.ui.app import QtApp  # noqa: E402
+# the app starts as `qt-tui DIR` starts it: the same imports, checks and set-up (cli.make_app)
+from qt_tui import cli  # noqa: E402
+
+if TYPE_CHECKING:
+    from qt_tui.ui.app import QtApp
 
 
 def rss_mb() -> float:
@@ -52,7 +57,8 @@ def record_frames(screen, clock) -> tuple[list[tuple[float, set[object]]], Calla
 async def measure(
     root: Path, rebuild: bool, interactions: bool, complete: bool = False
 ) -> dict[str, object]:
-    app = QtApp(root, watch=False, rebuild_cache=rebuild)
+    root, _ = cli.resolve_target(str(root))
+    app = cli.make_app(root, watch=False, rebuild_cache=rebuild)
     result: dict[str, object] = {}
     async with app.run_test(size=(160, 45)) as pilot:
         screen = app.main_screen
@@ -213,7 +219,7 @@ async def interact(pilot, app: QtApp, seed: int = 3) -> dict[str, object]:
 async def live_latency(root: Path, writes: int = 20) -> dict[str, object]:
     """Seconds from rewriting the open article's file to the view showing the new title."""
     target = next(iter(sorted(root.rglob("*.md"))))
-    app = QtApp(root, selected=target.resolve())
+    app = cli.make_app(root, selected=target.resolve())
     latencies = []
     async with app.run_test(size=(160, 45)):
         screen = app.main_screen

@@ -41,13 +41,13 @@ from .cache import (
     store_rows,
     write_search_text,
 )
+from .files import is_content_file
 from .library import Library, LinkSource
 from .loading import (
     MAX_FILE_BYTES,
     _decode,
     _fill,
     article_from_bytes,
-    is_content_file,
     load_article,
 )
 from .quickscan import _BOOL, _FAIL, _SPECIAL_WORDS, LeanValues, _scalar, quick_values

@@ -129,7 +129,8 @@ class Library:
         self._articles: dict[str, Article] = {}
         self._by_id: _Index = {}
         self._by_url: _Index = {}
-        self._by_stem: _Index = {}
+        #: made on first use (a link whose id and url both miss): a start need not wait for it
+        self._by_stem: _Index | None = None
         self._by_subject: dict[str, set[str]] = defaultdict(set)
         self._failed: set[str] = set()
         # who links to what, by the link's own id / url / file stem: backlinks of an article
@@ -146,7 +147,8 @@ class Library:
     @classmethod
     def load(cls, root: Path, progress: Callable[[int], None] | None = None) -> Library:
         """Load every content file under `root`."""
-        from .loading import discover, load_article
+        from .files import discover
+        from .loading import load_article
 
         library = cls(root)
         for count, path in enumerate(discover(root), start=1):
@@ -171,7 +173,8 @@ class Library:
             _index_add(self._by_id, ident, key)
         if (url := url_key(article.url)) is not None:
             _index_add(self._by_url, url, key)
-        _index_add(self._by_stem, article.stem.lower(), key)
+        if self._by_stem is not None:
+            _index_add(self._by_stem, article.stem.lower(), key)
         self._by_subject[article.subject].add(key)
 
     def extend(self, articles: Iterable[Article]) -> None:
@@ -198,40 +201,16 @@ class Library:
                 _index_add(by_id, value, key)
             url = article.url
             if url.startswith("/learn/") and _PLAIN_URL.fullmatch(url):
-                value = url.lower()
+                # the url itself when already lower case: one string, not two, per article
+                value = url if url.islower() else url.lower()
             else:
                 value = url_key(url)
             if value is not None:
                 _index_add(by_url, value, key)
-            _index_add(by_stem, article.stem.lower(), key)
+            if by_stem is not None:
+                _index_add(by_stem, article.stem.lower(), key)
             by_subject[article.subject].add(key)
         self.version += 1
-
-    # -- snapshots --------------------------------------------------------------------------
-    def lookup_tables(self) -> tuple[_Index, _Index, _Index, dict[str, set[str]]]:
-        """The lookups by id, url, file stem and subject, as they are (for a snapshot)."""
-        return self._by_id, self._by_url, self._by_stem, dict(self._by_subject)
-
-    def adopt(
-        self,
-        articles: dict[str, Article],
-        failed: set[str],
-        tables: tuple[_Index, _Index, _Index, dict[str, set[str]]],
-        ordered: bool = False,
-    ) -> None:
-        """Take a whole index at once: the articles of an empty library, with the lookups
-        :meth:`lookup_tables` gave for the same articles (read from a snapshot: indexing
-        100,000 entries one by one is most of a start-up). Backlinks must come from `links`.
-        `ordered`: the loaded articles come in title order (see :meth:`in_title_order`)."""
-        if self._articles or self.links is None:
-            raise ValueError("adopt() fills an empty library whose backlinks come from links")
-        self._articles = articles
-        self._failed = failed
-        self._by_id, self._by_url, self._by_stem = tables[0], tables[1], tables[2]
-        self._by_subject = defaultdict(set, tables[3])
-        self.version += 1
-        if ordered:
-            self._title_order = self.version
 
     def remove(self, key: str) -> Article | None:
         """Drop an article; returns it if it was there."""
@@ -253,7 +232,7 @@ class Library:
                 (self._by_url, url_key(article.url)),
                 (self._by_stem, article.stem.lower()),
             ):
-                if value is not None:
+                if index is not None and value is not None:
                     _index_discard(index, value, key)
             bucket = self._by_subject.get(article.subject)
             if bucket is not None:
@@ -262,6 +241,32 @@ class Library:
                     del self._by_subject[article.subject]
         self._rendered.pop(key, None)
         return article
+
+    # -- snapshots --------------------------------------------------------------------------
+    def lookup_tables(self) -> tuple[_Index, _Index, dict[str, set[str]]]:
+        """The lookups by id, url and subject, as they are (for a snapshot)."""
+        return self._by_id, self._by_url, dict(self._by_subject)
+
+    def adopt(
+        self,
+        articles: dict[str, Article],
+        failed: set[str],
+        tables: tuple[_Index, _Index, dict[str, set[str]]],
+        ordered: bool = False,
+    ) -> None:
+        """Take a whole index at once: the articles of an empty library, with the lookups
+        :meth:`lookup_tables` gave for the same articles (read from a snapshot: indexing
+        100,000 entries one by one is most of a start-up). Backlinks must come from `links`.
+        `ordered`: the loaded articles come in title order (see :meth:`in_title_order`)."""
+        if self._articles or self.links is None:
+            raise ValueError("adopt() fills an empty library whose backlinks come from links")
+        self._articles = articles
+        self._failed = failed
+        self._by_id, self._by_url, self._by_stem = tables[0], tables[1], None
+        self._by_subject = defaultdict(set, tables[2])
+        self.version += 1
+        if ordered:
+            self._title_order = self.version
 
     # -- lookups ----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -380,8 +385,19 @@ class Library:
         if (by_url := self.by_url(link.url)) is not None:
             return by_url
         stem = link.url.rstrip("/").rsplit("/", 1)[-1].lower()
-        keys = _index_keys(self._by_stem, stem) if stem else []
+        keys = _index_keys(self._stems(), stem) if stem else []
         return self._articles[keys[0]] if keys else None
+
+    def _stems(self) -> _Index:
+        """The lookup by file stem, made the first time it is needed."""
+        if self._by_stem is None:
+            stems: _Index = {}
+            failed = self._failed
+            for key, article in self._articles.items():
+                if key not in failed:
+                    _index_add(stems, article.stem.lower(), key)
+            self._by_stem = stems
+        return self._by_stem
 
     def related(self, article: Article) -> list[ResolvedLink]:
         """The article's related entries, resolved, with repeated entries shown once."""

@@ -1,8 +1,8 @@
 """A snapshot of a complete index: every entry and lookup in one file, for a quick start.
 
 A warm start used to read 100,000 cache rows and index them one by one: about two seconds.
-The snapshot holds the same entries as columns, with the library's lookups (by id, url, file
-stem and subject) already made, and loads in a few tenths of a second.
+The snapshot holds the same entries as columns, with the library's lookups (by id, url and
+subject) already made, and loads in a few tenths of a second.
 
 The cache rows stay the truth. The snapshot is a copy of them, made in a process of its own
 once the cache is complete, and stamped with the cache database's identity and generation
@@ -32,12 +32,12 @@ from .library import Library
 
 MAGIC = b"qt-tui-snapshot"
 #: Bump when the layout below changes: older snapshots are then ignored.
-FORMAT = 1
+FORMAT = 2
 
 #: Columns, in order: relpath, then the lean values (article.LEAN_FIELDS).
 _COLUMNS = 8
 
-Tables = tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, set[str]]]
+Tables = tuple[dict[str, Any], dict[str, Any], dict[str, set[str]]]
 
 
 class _NoLinks:
@@ -144,7 +144,7 @@ def _well_formed(columns: object, failed: object, tables: object) -> bool:
         return False
     return (
         isinstance(tables, tuple)
-        and len(tables) == 4
+        and len(tables) == 3
         and all(isinstance(table, dict) for table in tables)
     )
 

@@ -39,7 +39,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from .loading import is_content_file
+from .files import is_content_file
 
 log = logging.getLogger(__name__)
 

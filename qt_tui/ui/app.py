@@ -119,6 +119,10 @@ class QtApp(App[None]):
     def on_ready(self) -> None:
         """The first frame is on screen: now start the work (it competes for the CPU)."""
         self.first_frame_at = time.time()
+        # what start-up made lives as long as the app: out of the collector's way (qt-tui
+        # turned the collector off until now, see cli.make_app)
+        gc.freeze()
+        gc.enable()
         start_resource_tracker()  # else no worker process can start under Textual
         self._load()
 
@@ -149,6 +153,9 @@ class QtApp(App[None]):
             self._show_while_indexing = False
         # Cold, the library shown while indexing (built on the UI thread from the batches)
         # becomes the final one: this thread keeps no second copy (see on_worker_state_changed)
+        # the index is made of long-lived objects: no collection passes over them while
+        # they are made, and they are frozen (kept out of every later collection) after
+        gc.disable()
         try:
             return build_library(
                 self.root,
@@ -163,6 +170,9 @@ class QtApp(App[None]):
             )
         except IndexStopped:
             return None  # quitting: what was indexed is kept, the next start reads the rest
+        finally:
+            gc.freeze()
+            gc.enable()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="complete-index")
     def _complete_index(self, verified: bool) -> None:

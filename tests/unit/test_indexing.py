@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from qt_tui.model.article import Article
 from qt_tui.model.cache import SummaryArticle, decode_article, encode_article
+from qt_tui.model.files import discover
 from qt_tui.model.indexing import (
     IndexedLibrary,
     build_library,
@@ -26,7 +27,7 @@ from qt_tui.model.indexing import (
     update_paths,
 )
 from qt_tui.model.library import Library
-from qt_tui.model.loading import article_from_bytes, discover
+from qt_tui.model.loading import article_from_bytes
 from tests.conftest import REAL_CORPUS, SAMPLE, real_corpus_files
 
 ROOT = Path("/content")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from qt_tui.model.article import NO_SUBJECT
-from qt_tui.model.loading import article_from_bytes, discover, load_article
+from qt_tui.model.files import discover
+from qt_tui.model.loading import article_from_bytes, load_article
 from tests.conftest import real_corpus_files
 
 GOOD = b"""---

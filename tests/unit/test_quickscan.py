@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from qt_tui.model.files import discover
 from qt_tui.model.indexing import lean_values, quick_summary
-from qt_tui.model.loading import article_from_bytes, discover
+from qt_tui.model.loading import article_from_bytes
 from tests.conftest import REAL_CORPUS, SAMPLE, real_corpus_files
 from tests.unit.test_indexing import AWKWARD_FRONT_MATTER, BROKEN_FILES, GOOD_FM, front_matters
 

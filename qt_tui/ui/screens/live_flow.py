@@ -87,8 +87,8 @@ class LiveFlow:
     def _reread(
         self, changed: list[Path], gone: list[Path], moved: list[tuple[Path, Path]]
     ) -> None:
+        from ...model.files import is_content_file
         from ...model.indexing import update_paths
-        from ...model.loading import is_content_file
 
         screen = self._live()
         assert screen.library is not None

@@ -162,6 +162,10 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         elif self.view.article_key in self.deleted_keys and self.view.display_data is not None:
             self.view.display_data.deleted = True
             self.view.show_article(self.view.display_data, keep_scroll=True)
+        elif self.view.article_key is None and self.article_list.highlighted_key is not None:
+            # the first article: shown with the list in one frame, not in the frame after
+            self._pending_key = self.article_list.highlighted_key
+            self._show_highlighted()
         self.refresh_status()
 
     def refresh_tree(self) -> None:
@@ -207,8 +211,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         """Re-read changed files (and drop deleted ones), then refresh every pane in place."""
         if self.library is None:
             return
+        from ...model.files import is_content_file
         from ...model.indexing import update_paths
-        from ...model.loading import is_content_file
 
         wanted = [p for p in [*paths, *(deleted or [])] if is_content_file(p.name)]
         changed = [p for p in wanted if p.is_file()]
