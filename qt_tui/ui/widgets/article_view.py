@@ -50,7 +50,29 @@ class ArticleDisplay:
     source_lines: list[str] = field(default_factory=list)
 
 
-class AnswerMarkdown(Widget):
+class _SizedInOnePass:
+    """Mixin: a new size found by a layout pass does not ask for another pass.
+
+    Textual sets a widget's `virtual_size` after each layout pass with `layout=True`, so any
+    widget whose content changed height made the screen lay out a second time (12 ms, at
+    every article opened). These widgets' sizes are final after the first pass: their
+    content is measured by it, and the scroll container updates its scrollbars (which do
+    lay out again when one appears or goes) either way.
+    """
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        return super()._size_updated(  # type: ignore[misc,no-any-return]
+            size, virtual_size, container_size, layout=False
+        )
+
+
+class ViewText(_SizedInOnePass, Static):
+    """A block of text in the view (header, findings, sections)."""
+
+
+class AnswerMarkdown(_SizedInOnePass, Widget):
     """The rendered answer: Rich's Markdown drawn once per width into lines (the Line API).
 
     Textual's Markdown widget mounts a widget for every paragraph, list and table (about half
@@ -133,7 +155,7 @@ class LinkList(OptionList):
     MAX_ROWS = 12
 
 
-class ArticleView(VerticalScroll):
+class ArticleView(_SizedInOnePass, VerticalScroll):
     """Shows one article, or why a file failed to load."""
 
     BINDINGS = [
@@ -153,16 +175,16 @@ class ArticleView(VerticalScroll):
         self.display_data: ArticleDisplay | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="view-header")
-        yield Static(id="view-findings")
-        yield Static(id="view-source")
+        yield ViewText(id="view-header")
+        yield ViewText(id="view-findings")
+        yield ViewText(id="view-source")
         yield AnswerMarkdown(id="view-answer")
-        yield Static(id="view-tail")
-        yield Static("Related articles", classes="section", id="related-title")
+        yield ViewText(id="view-tail")
+        yield ViewText("Related articles", classes="section", id="related-title")
         yield LinkList(id="view-related")
-        yield Static("Referenced by", classes="section", id="backlinks-title")
+        yield ViewText("Referenced by", classes="section", id="backlinks-title")
         yield LinkList(id="view-backlinks")
-        yield Static(id="view-front-matter")
+        yield ViewText(id="view-front-matter")
 
     def on_mount(self) -> None:
         self.query_one("#view-front-matter").display = False
