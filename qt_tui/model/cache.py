@@ -596,6 +596,21 @@ def _name_database(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_IDENTITY, secrets.token_hex(8)))
 
 
+def read_stats(database: Path) -> dict[str, Stat]:
+    """Every cached file's stat, read on a read-only connection of its own (in a worker).
+    Raises sqlite3.Error when the database cannot be read."""
+    uri = Path(database).resolve().as_uri() + "?mode=ro"
+    reader = sqlite3.connect(uri, uri=True)
+    with contextlib.closing(reader):
+        reader.execute("PRAGMA busy_timeout = 5000")
+        return _stats_of(reader)
+
+
+def _stats_of(conn: sqlite3.Connection) -> dict[str, Stat]:
+    rows = conn.execute("SELECT relpath, size, mtime_ns, inode FROM files")
+    return {relpath: (size, mtime, inode) for relpath, size, mtime, inode in rows}
+
+
 def _remove_files(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal", SNAPSHOT_SUFFIX):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -779,6 +794,15 @@ class IndexCache:
                 if isinstance(exc, sqlite3.DatabaseError):
                     self._failed(exc)
                 return None
+
+    def stats(self) -> dict[str, Stat]:
+        """Every cached file's (size, mtime_ns, inode), by relpath."""
+        with self._lock:
+            try:
+                return _stats_of(self._conn)
+            except sqlite3.DatabaseError as exc:
+                self._failed(exc)
+                return {}
 
     @property
     def snapshot_file(self) -> Path | None:

@@ -36,6 +36,7 @@ from .cache import (
     bump_generation,
     decode_article,
     encode_article,
+    read_stats,
     row_of,
     stat_key,
     store_rows,
@@ -1126,19 +1127,50 @@ def entry_of(library: Library, cache: IndexCache, listed: Listed) -> Article:
     return _entry(library.root, listed, _source(library.root, cache))
 
 
-def stale_paths(root: Path, cache: IndexCache) -> tuple[list[Path], list[Path]]:
-    """What changed in the folder since the cache was written: (changed or new, deleted)."""
-    on_disk = dict(scan(root))
-    changed: list[Path] = []
-    deleted: list[Path] = []
-    for relpath, cached_stat, _, _ in cache.entries():
-        stat = on_disk.pop(relpath, _GONE)
-        if stat is _GONE:
-            deleted.append(root / relpath)
-        elif stat != cached_stat:
-            changed.append(root / relpath)
-    changed += [root / relpath for relpath in on_disk]
+def stale_paths(
+    root: Path, cache: IndexCache, stopped: Stopped | None = None
+) -> tuple[list[Path], list[Path]]:
+    """What changed in the folder since the cache was written: (changed or new, deleted).
+
+    The folder is listed and compared with the cache in a worker process (a second of
+    stat calls and row reads that would otherwise take turns with the app's own thread),
+    or here when no process can be had. Raises IndexStopped once `stopped()`.
+    """
+    if cache.database is None:
+        found = _stale(os.fspath(root), cache.stats())
+    else:
+        parser: _Parser[tuple[str, bool]] = _Parser(
+            root, 2, _stale_chunk, os.fspath(cache.database), stopped=stopped or _never
+        )
+        try:
+            parser.submit([], last=False)  # one task, in a worker process if one can be had
+            found = next(parser.results())
+        finally:
+            parser.close()
+    changed = [root / relpath for relpath, gone in found if not gone]
+    deleted = [root / relpath for relpath, gone in found if gone]
     return changed, deleted
+
+
+def _stale_chunk(root: str, _chunk: list[Any], database: str) -> list[tuple[str, bool]]:
+    """(relpath, deleted) of every file whose row in the cache `database` is stale, new or
+    gone."""
+    try:
+        cached = read_stats(Path(database))
+    except sqlite3.Error:
+        return []  # nothing known to be stale: the live watch still sees changes
+    return _stale(root, cached)
+
+
+def _stale(root: str, cached: dict[str, Stat]) -> list[tuple[str, bool]]:
+    stale: list[tuple[str, bool]] = []
+    for count, (relpath, stat) in enumerate(scan(Path(root))):
+        if count % 1000 == 0 and _halted():
+            return []  # the caller stopped waiting for this
+        if cached.pop(relpath, _GONE) != stat:
+            stale.append((relpath, False))
+    stale += [(relpath, True) for relpath in cached]
+    return stale
 
 
 def update_paths(

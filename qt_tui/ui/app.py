@@ -178,7 +178,7 @@ class QtApp(App[None]):
     def _complete_index(self, verified: bool) -> None:
         """After the start: catch up with changes made while the app was closed, read new
         files in full (backlinks, search text), then fill the search index."""
-        from ..model.indexing import complete_details, stale_paths
+        from ..model.indexing import IndexStopped, complete_details, stale_paths
         from ..model.watching import ChangeBatch
 
         stopped = self.stopping.is_set
@@ -188,7 +188,10 @@ class QtApp(App[None]):
                 return
             if not verified:
                 self.call_from_thread(self._set_search_state, "comparing the index with the folder")
-                changed, deleted = stale_paths(self.root, index)
+                try:
+                    changed, deleted = stale_paths(self.root, index, stopped=stopped)
+                except IndexStopped:
+                    return
                 if len(changed) + len(deleted) > STALE_RESCAN:
                     # the rescan reads what is new in full; search text left from before is
                     # still filled in below

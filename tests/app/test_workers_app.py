@@ -53,3 +53,27 @@ async def test_the_next_start_reads_the_snapshot_and_shows_the_same(sample_copy:
         assert screen.library.subjects() == first_tree
         assert screen.article_list.shown_keys == first_list  # "All articles", by title
         assert screen.view.article_key == first_list[0]
+
+
+async def test_an_edit_made_while_closed_shows_after_a_snapshot_start(sample_copy: Path) -> None:
+    first = QtApp(sample_copy, watch=False)
+    async with first.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await wait_until(pilot, lambda: first.snapshots is not None)
+        assert first.snapshots is not None and first.snapshots.wait(60) == 0
+    newton = sample_copy / "physics" / "what-is-newtons-second-law-of-motion.md"
+    text = newton.read_text(encoding="utf-8")
+    newton.write_text(text.replace("title:", "title: Edited while closed —", 1), encoding="utf-8")
+    again = QtApp(sample_copy, watch=False)
+    async with again.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        assert screen.library is not None
+        assert screen.library.index_stats.snapshot  # type: ignore[attr-defined]
+        key = "physics/what-is-newtons-second-law-of-motion.md"
+        await wait_until(
+            pilot,
+            lambda: (
+                (a := screen.library.get(key)) is not None  # type: ignore[union-attr]
+                and a.title.startswith("Edited while closed")
+            ),
+        )

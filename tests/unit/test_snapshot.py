@@ -163,3 +163,18 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_the_snapshot(
         assert not write_snapshot(cache.path, sample_copy, target)
     assert not os.path.exists(target)
     shutil.rmtree(tmp_path / "missing-folder", ignore_errors=True)
+
+
+def test_changes_made_while_closed_are_found_by_the_worker(sample_copy: Path) -> None:
+    from qt_tui.model.indexing import stale_paths
+
+    index_with_snapshot(sample_copy)
+    edited, gone = sample_copy / NEWTON, sample_copy / STACK
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    gone.unlink()
+    added = sample_copy / "physics" / "a-new-article.md"
+    added.write_text("---\nid: 1\ntitle: New\nsubject: Physics\n---\n&nbsp;\n", encoding="utf-8")
+    with IndexCache.open(sample_copy) as cache:
+        changed, deleted = stale_paths(sample_copy, cache)
+    assert sorted(changed) == sorted([edited, added])
+    assert deleted == [gone]
