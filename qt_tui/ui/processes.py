@@ -16,8 +16,10 @@ def start_resource_tracker() -> None:
     Textual replaces `sys.stderr` with an object whose file descriptor cannot be passed to
     a child process, so the tracker (needed by every process pool and lock made with the
     forkserver) fails to start with "bad value(s) in fds_to_keep", and the pools with it.
-    The app calls this on its own thread as its first frame is drawn (the stand-in stderr
-    is swapped for the process while the tracker starts); later calls do nothing.
+    Called before the first pool is made: by a cold start before it reads the folder (on
+    the app's thread), when the background work after a start begins, and by a rescan or a
+    folder check (the stand-in stderr is swapped for the process while the tracker starts,
+    under a lock); later calls do nothing. A warm start shows the index before paying it.
     """
     global _started
     if _started or os.name != "posix" or sys.__stderr__ is None:

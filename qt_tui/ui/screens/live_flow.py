@@ -122,6 +122,9 @@ class LiveFlow:
     @work(thread=True, exclusive=True, group="live-rescan", exit_on_error=False)
     def _rescan(self, root: Path) -> None:
         from ...model.indexing import IndexStopped, build_library
+        from ..processes import start_resource_tracker
+
+        start_resource_tracker()  # the rescan reads the files in worker processes
 
         screen = self._live()
         try:
