@@ -28,11 +28,11 @@ from typing import Any
 
 from .article import Article, IndexedArticle
 from .cache import SNAPSHOT_SUFFIX, CachedEntry, read_consistent
-from .library import Library
+from .library import Library, sort_articles
 
 MAGIC = b"qt-tui-snapshot"
 #: Bump when the layout below changes: older snapshots are then ignored.
-FORMAT = 2
+FORMAT = 3
 
 #: Columns, in order: relpath, then the lean values (article.LEAN_FIELDS).
 _COLUMNS = 8
@@ -89,7 +89,7 @@ def _payload(root: Path, rows: list[CachedEntry]) -> Any:
         IndexedArticle.make(root, relpath, lean, no_detail) for relpath, lean in leans.items()
     )
     # in title order: the "All articles" list, sorted the same way, then takes one pass
-    order = sorted(leans, key=lambda relpath: (str(leans[relpath][1]).casefold(), relpath))
+    order = [article.relpath for article in sort_articles(library.articles(), "title")]
     columns: list[list[Any]] = [order]
     columns += [list(column) for column in zip(*(leans[relpath] for relpath in order), strict=True)]
     columns += [[] for _ in range(_COLUMNS - len(columns))]  # no articles at all
