@@ -12,6 +12,7 @@ collection or `...` marker around the answer line means something else once the 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -1155,6 +1156,9 @@ def stale_paths(
 def _stale_chunk(root: str, _chunk: list[Any], database: str) -> list[tuple[str, bool]]:
     """(relpath, deleted) of every file whose row in the cache `database` is stale, new or
     gone."""
+    if multiprocessing.parent_process() is not None:  # in a worker: the user's app first
+        with contextlib.suppress(OSError):
+            os.nice(10)
     try:
         cached = read_stats(Path(database))
     except sqlite3.Error:
