@@ -171,7 +171,8 @@ class SnapshotWriter:
 
     The process reads the rows in one transaction, so a snapshot is always of one state of
     the cache; a write that comes after it leaves the file stale (ignored) until the next
-    refresh. A process still running when the app quits is stopped and its part-file removed.
+    refresh. It runs in a session of its own at a low priority, and is left to finish (a
+    few seconds) when the app quits: the next start is then quick even after a short run.
     """
 
     def __init__(self) -> None:
@@ -195,6 +196,7 @@ class SnapshotWriter:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                start_new_session=True,  # not ended with the app's terminal session
             )
         except OSError:
             return False
@@ -206,16 +208,6 @@ class SnapshotWriter:
         if self._process is None:
             return None
         return self._process.wait(timeout)
-
-    def stop(self) -> None:
-        """Stop a writer still running, and remove what it had written."""
-        process, target = self._process, self._target
-        if process is None or target is None or process.poll() is not None:
-            return
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(1.0)
-        target.with_name(f"{target.name}.{process.pid}.tmp").unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:

@@ -239,12 +239,14 @@ class QtApp(App[None]):
             self.index_ready = True  # also when this failed or the app is quitting
 
     def _refresh_snapshot(self) -> None:
-        """Have the next start read the index from one file (model/snapshot.py), not rows."""
+        """Have the next start read the index from one file (model/snapshot.py), not rows:
+        once the index is complete, and as the app quits if the rows changed since (saves,
+        live changes). The writer is a process of its own that finishes after a quit."""
         from ..model.snapshot import SnapshotWriter
 
         index = self.index
-        if index is None or index.path is None or self.stopping.is_set():
-            return
+        if index is None or index.path is None or not index.listed():
+            return  # no cache file, or a listing cut short: the next start lists the folder
         if self.snapshots is None:
             self.snapshots = SnapshotWriter()
         self.snapshots.refresh(index.path, self.root, index.generation())
@@ -384,8 +386,7 @@ class QtApp(App[None]):
         # and a folder check process is stopped, not waited for. Before the cache closes.
         self.stopping.set()
         stop_checks()
-        if self.snapshots is not None:
-            self.snapshots.stop()
+        self._refresh_snapshot()  # current already, unless files changed during the run
         if self.watcher is not None:
             self.watcher.stop()
         if self.index is not None:

@@ -77,3 +77,23 @@ async def test_an_edit_made_while_closed_shows_after_a_snapshot_start(sample_cop
                 and a.title.startswith("Edited while closed")
             ),
         )
+
+
+async def test_a_quit_after_a_change_leaves_a_current_snapshot(sample_copy: Path) -> None:
+    first = QtApp(sample_copy, watch=False)
+    newton = sample_copy / "physics" / "what-is-newtons-second-law-of-motion.md"
+    async with first.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await wait_until(pilot, lambda: first.snapshots is not None)
+        assert first.snapshots is not None and first.snapshots.wait(60) == 0
+        text = newton.read_text(encoding="utf-8")
+        newton.write_text(text.replace("title:", "title: Changed in the run —", 1), "utf-8")
+        screen.reload_paths([newton])  # as the live watch does
+    assert first.snapshots.wait(60) == 0  # rewritten as the app quit
+    again = QtApp(sample_copy, watch=False)
+    async with again.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        assert screen.library is not None
+        assert screen.library.index_stats.snapshot  # type: ignore[attr-defined]
+        article = screen.library.get("physics/what-is-newtons-second-law-of-motion.md")
+        assert article is not None and article.title.startswith("Changed in the run")
