@@ -110,6 +110,9 @@ def main() -> None:
             [PYTHON, str(HERE / "gen_corpus.py"), str(root), "--articles", str(args.articles)],
             check=True,
         )
+    # bytecode as an installed copy has it (pip compiles on install; this machine may set
+    # PYTHONDONTWRITEBYTECODE, which made every probe compile the project again)
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(HERE.parent / "qt_tui")], check=True)
     cache_home = Path(tempfile.mkdtemp(prefix="qt-bench-cache-"))
     env = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
 

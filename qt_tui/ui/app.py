@@ -104,6 +104,8 @@ class QtApp(App[None]):
         self.first_frame_at: float | None = None
         #: True once backlinks are complete (the files' related entries are all indexed).
         self.index_ready = False
+        #: True once the search index holds every file too (the end of the background work).
+        self.search_ready = False
         self._show_while_indexing = True
         self._progress: tuple[int, int | None] = (0, None)
         self._last_partial = 0.0
@@ -234,6 +236,7 @@ class QtApp(App[None]):
                 left = index.index_pending(limit=5_000)
             if not stopped():
                 self.call_from_thread(self._set_search_state, "")
+                self.search_ready = True
                 self._refresh_snapshot()
         finally:
             self.index_ready = True  # also when this failed or the app is quitting
