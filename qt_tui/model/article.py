@@ -120,7 +120,9 @@ class IndexedArticle(tuple, Article):  # type: ignore[type-arg]
     root and `source` (a tuple is made in C: a tenth of the time an object with a dict of
     those fields took, and half the memory); the rest (SEO fields, related entries, front
     matter, problems) is fetched by `source` the first time any of it is read, and kept, after
-    which this is an ordinary summary (`partial`) Article. The lean fields are read-only.
+    which this is an ordinary summary (`partial`) Article. The lean fields are read-only,
+    and being a tuple it cannot be weakly referenced nor used with dataclasses.replace();
+    it compares as the Article it stands for (not as a tuple) and is not hashable.
     """
 
     __slots__ = ()

@@ -557,15 +557,13 @@ def _damaged(exc: sqlite3.DatabaseError) -> bool:
 
 
 def bump_generation(conn: sqlite3.Connection) -> None:
-    """Count a change to the files table (inside the caller's transaction)."""
-    conn.execute(
-        "INSERT INTO meta VALUES (?, '1')"
-        " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-        (_GENERATION,),
-    )
+    """Mark a change to the files table (inside the caller's transaction) with a new random
+    generation: a counter could repeat a stamped value with other rows after a power loss
+    took its last commits back."""
+    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_GENERATION, secrets.token_hex(8)))
 
 
-def _generation_of(conn: sqlite3.Connection) -> tuple[str, int] | None:
+def _generation_of(conn: sqlite3.Connection) -> tuple[str, str] | None:
     rows = dict(
         conn.execute(
             "SELECT key, value FROM meta WHERE key IN (?, ?)", (_IDENTITY, _GENERATION)
@@ -574,10 +572,10 @@ def _generation_of(conn: sqlite3.Connection) -> tuple[str, int] | None:
     identity = rows.get(_IDENTITY)
     if identity is None:
         return None
-    return str(identity), int(rows.get(_GENERATION) or 0)
+    return str(identity), str(rows.get(_GENERATION) or "0")
 
 
-def read_consistent(database: Path) -> tuple[tuple[str, int] | None, list[CachedEntry]]:
+def read_consistent(database: Path) -> tuple[tuple[str, str] | None, list[CachedEntry]]:
     """Every row of a cache database with the identity and generation they are at, read in
     one transaction on a read-only connection of its own (for a snapshot, in another process).
     Raises sqlite3.Error when the database cannot be read."""
@@ -614,6 +612,8 @@ def _stats_of(conn: sqlite3.Connection) -> dict[str, Stat]:
 def _remove_files(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal", SNAPSHOT_SUFFIX):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    for part in path.parent.glob(f"{path.name}{SNAPSHOT_SUFFIX}.*.tmp"):
+        part.unlink(missing_ok=True)  # left by a snapshot writer that was killed
 
 
 _ENTRIES = (
@@ -785,8 +785,9 @@ class IndexCache:
             except sqlite3.DatabaseError as exc:
                 self._failed(exc)
 
-    def generation(self) -> tuple[str, int] | None:
-        """The database's identity and how many writes its files table has had, or None."""
+    def generation(self) -> tuple[str, str] | None:
+        """The database's identity and the generation of its files table (a new random one
+        at every write), or None for a database without an identity."""
         with self._lock:
             try:
                 return _generation_of(self._conn)

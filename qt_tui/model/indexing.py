@@ -1135,7 +1135,8 @@ def stale_paths(
 
     The folder is listed and compared with the cache in a worker process (a second of
     stat calls and row reads that would otherwise take turns with the app's own thread),
-    or here when no process can be had. Raises IndexStopped once `stopped()`.
+    or here when no process can be had. Raises IndexStopped once `stopped()`, and
+    StaleCheckFailed when the cache's rows cannot be read (then nothing is known).
     """
     if cache.database is None:
         found = _stale(os.fspath(root), cache.stats())
@@ -1145,12 +1146,16 @@ def stale_paths(
         )
         try:
             parser.submit([], last=False)  # one task, in a worker process if one can be had
-            found = next(parser.results())
+            found = next(parser.results())  # a failure in the worker is tried again here
         finally:
             parser.close()
     changed = [root / relpath for relpath, gone in found if not gone]
     deleted = [root / relpath for relpath, gone in found if gone]
     return changed, deleted
+
+
+class StaleCheckFailed(Exception):
+    """The cache's rows could not be read to compare them with the folder."""
 
 
 def _stale_chunk(root: str, _chunk: list[Any], database: str) -> list[tuple[str, bool]]:
@@ -1161,8 +1166,9 @@ def _stale_chunk(root: str, _chunk: list[Any], database: str) -> list[tuple[str,
             os.nice(10)
     try:
         cached = read_stats(Path(database))
-    except sqlite3.Error:
-        return []  # nothing known to be stale: the live watch still sees changes
+    except sqlite3.Error as exc:
+        # "nothing changed" would keep changes made while the app was closed out for good
+        raise StaleCheckFailed(f"the index could not be compared with the folder ({exc})") from exc
     return _stale(root, cached)
 
 

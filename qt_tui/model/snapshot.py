@@ -22,6 +22,7 @@ import marshal
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from .library import Library, sort_articles
 
 MAGIC = b"qt-tui-snapshot"
 #: Bump when the layout below changes: older snapshots are then ignored.
-FORMAT = 3
+FORMAT = 4
 
 #: Columns, in order: relpath, then the lean values (article.LEAN_FIELDS).
 _COLUMNS = 8
@@ -47,10 +48,10 @@ class _NoLinks:
         return set()
 
 
-def stamp(state: tuple[str, int]) -> bytes:
+def stamp(state: tuple[str, str]) -> bytes:
     """The first line of a snapshot of a database with this identity and generation."""
     identity, generation = state
-    return b"%s %d %s %d\n" % (MAGIC, FORMAT, identity.encode("ascii"), generation)
+    return b"%s %d %s %s\n" % (MAGIC, FORMAT, identity.encode("ascii"), generation.encode("ascii"))
 
 
 def write_snapshot(database: Path, root: Path, target: Path) -> bool:
@@ -99,7 +100,7 @@ def _payload(root: Path, rows: list[CachedEntry]) -> Any:
 
 def read_snapshot(
     file: Path,
-    state: tuple[str, int],
+    state: tuple[str, str],
     make_entries: Callable[[list[str], list[list[Any]]], list[Article]],
     decode_failed: Callable[[str, bytes], Article],
 ) -> tuple[dict[str, Article], set[str], Tables] | None:
@@ -117,8 +118,12 @@ def read_snapshot(
     try:
         columns, failed, tables = marshal.loads(memoryview(data)[len(head) :])
     except (EOFError, ValueError, TypeError):
-        return None
+        columns = failed = tables = None
     if not _well_formed(columns, failed, tables):
+        # current by its first line but damaged (cut short, say): remove it, so that the
+        # app writes it again instead of every start reading it in vain
+        with contextlib.suppress(OSError):
+            file.unlink()
         return None
     articles = dict(zip(columns[0], make_entries(columns[0], columns[1:]), strict=True))
     failed_keys = set()
@@ -154,7 +159,7 @@ def snapshot_of(database: Path) -> Path:
     return Path(f"{database}{SNAPSHOT_SUFFIX}")
 
 
-def is_current(file: Path, state: tuple[str, int] | None) -> bool:
+def is_current(file: Path, state: tuple[str, str] | None) -> bool:
     """True when `file` is a snapshot made at `state` (read from its first line only)."""
     if state is None:
         return False
@@ -178,21 +183,31 @@ class SnapshotWriter:
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
         self._target: Path | None = None
+        self._lock = threading.Lock()  # refresh() comes from a worker thread and at quit
 
-    def refresh(self, database: Path | None, root: Path, state: tuple[str, int] | None) -> bool:
+    def refresh(self, database: Path | None, root: Path, state: tuple[str, str] | None) -> bool:
         """Start writing the snapshot of `database` unless the file is current or one is
         being written now; True when a writer was started."""
         if database is None or state is None:
             return False
+        with self._lock:
+            return self._refresh(database, root, state)
+
+    def _refresh(self, database: Path, root: Path, state: tuple[str, str]) -> bool:
         target = snapshot_of(database)
         if is_current(target, state):
             return False
         if self._process is not None and self._process.poll() is None:
-            return False
+            return False  # its snapshot may be stale once written: the next refresh sees it
         command = [sys.executable, "-m", __name__, str(database), str(root)]
+        # this very copy of qt-tui, whatever the current folder holds
+        package_parent = str(Path(__file__).resolve().parents[2])
+        paths = [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]
         try:
             self._process = subprocess.Popen(
                 command,
+                cwd=database.parent,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

@@ -23,7 +23,7 @@ from .commands import ArticleCommands
 from .processes import start_resource_tracker
 from .screens.help import HelpScreen
 from .screens.live_flow import FilesChanged
-from .screens.main import MainScreen
+from .screens.main import MainScreen, settle_memory
 
 if TYPE_CHECKING:
     from ..model.cache import IndexCache
@@ -91,6 +91,7 @@ class QtApp(App[None]):
         self.index: IndexCache | None = None
         self.watcher: ContentWatcher | None = None
         self.snapshots: SnapshotWriter | None = None
+        self._snapshot_lock = threading.Lock()
         #: Set when the app unmounts: the background jobs (indexing, the folder check) end
         #: at their next step instead of holding the exit until they are done.
         self.stopping = threading.Event()
@@ -189,7 +190,12 @@ class QtApp(App[None]):
     def _complete_index(self, verified: bool) -> None:
         """After the start: catch up with changes made while the app was closed, read new
         files in full (backlinks, search text), then fill the search index."""
-        from ..model.indexing import IndexStopped, complete_details, stale_paths
+        from ..model.indexing import (
+            IndexStopped,
+            StaleCheckFailed,
+            complete_details,
+            stale_paths,
+        )
         from ..model.watching import ChangeBatch
 
         stopped = self.stopping.is_set
@@ -203,6 +209,9 @@ class QtApp(App[None]):
                     changed, deleted = stale_paths(self.root, index, stopped=stopped)
                 except IndexStopped:
                     return
+                except StaleCheckFailed as exc:  # read everything again rather than trust it
+                    self._post_files(ChangeBatch(rescan=True, reason=str(exc)))
+                    changed, deleted = [], []
                 if len(changed) + len(deleted) > STALE_RESCAN:
                     # the rescan reads what is new in full; search text left from before is
                     # still filled in below
@@ -250,9 +259,10 @@ class QtApp(App[None]):
         index = self.index
         if index is None or index.path is None or not index.listed():
             return  # no cache file, or a listing cut short: the next start lists the folder
-        if self.snapshots is None:
-            self.snapshots = SnapshotWriter()
-        self.snapshots.refresh(index.path, self.root, index.generation())
+        with self._snapshot_lock:  # from the completing thread, and at quit
+            if self.snapshots is None:
+                self.snapshots = SnapshotWriter()
+            self.snapshots.refresh(index.path, self.root, index.generation())
 
     def _links_ready(self) -> None:
         """Every file's related entries are in the index: show the backlinks found since."""
@@ -331,10 +341,9 @@ class QtApp(App[None]):
             self.main_screen.set_library(library, select=select.key if select else None)
             # the background work (comparing with the folder, backlinks, search text, checks)
             # starts once the library is drawn: it would compete with the first paint
-            if len(library) > DRAW_FIRST:
-                self.set_timer(0.5, lambda: self._start_background(verified))
-            else:
-                self._start_background(verified)
+            # (from a timer of its own: see settle_memory)
+            delay = 0.5 if len(library) > DRAW_FIRST else 0.01
+            self.set_timer(delay, lambda: self._start_background(verified))
             if self.watch:
                 self._start_watching()
             else:
@@ -347,8 +356,7 @@ class QtApp(App[None]):
 
     def _start_background(self, verified: bool) -> None:
         start_resource_tracker()  # else no worker process can start under Textual
-        gc.collect()
-        gc.freeze()  # the index is long-lived: keep the collector from rescanning it
+        settle_memory()  # from a timer: the index is long-lived, out of the collector's way
         self._complete_index(verified=verified)
         self.main_screen.checks_enabled = True
         self.main_screen.schedule_checks()

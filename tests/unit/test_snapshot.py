@@ -113,7 +113,7 @@ def test_a_deleted_file_makes_the_snapshot_stale(sample_copy: Path) -> None:
     [
         lambda data: data[: len(data) // 2],  # cut short
         lambda data: data.split(b"\n", 1)[0] + b"\nnot marshal at all",
-        lambda data: b"qt-tui-snapshot 1 0000 0\n" + data.split(b"\n", 1)[1],  # other stamp
+        lambda data: b"qt-tui-snapshot 4 0000 0\n" + data.split(b"\n", 1)[1],  # other stamp
         lambda data: b"",
     ],
 )
@@ -121,10 +121,15 @@ def test_a_damaged_snapshot_is_ignored(sample_copy: Path, damage: object) -> Non
     index_with_snapshot(sample_copy)
     location = IndexCache.location(sample_copy)
     snapshot_file = location.with_name(location.name + ".snapshot")
-    snapshot_file.write_bytes(damage(snapshot_file.read_bytes()))  # type: ignore[operator]
+    before = snapshot_file.read_bytes()
+    damaged = damage(before)  # type: ignore[operator]
+    snapshot_file.write_bytes(damaged)
     library = start(sample_copy)
     assert not library.index_stats.snapshot
     assert library.get(NEWTON) is not None and len(library.articles()) > 30
+    if damaged and damaged.split(b"\n", 1)[0] == before.split(b"\n", 1)[0]:
+        # current by its stamp but unreadable: removed, so that the app writes it again
+        assert not snapshot_file.exists()
 
 
 def test_a_rebuilt_cache_never_takes_the_old_snapshot(sample_copy: Path) -> None:
@@ -178,3 +183,17 @@ def test_changes_made_while_closed_are_found_by_the_worker(sample_copy: Path) ->
         changed, deleted = stale_paths(sample_copy, cache)
     assert sorted(changed) == sorted([edited, added])
     assert deleted == [gone]
+
+
+def test_a_cache_that_cannot_be_read_is_never_taken_for_an_unchanged_folder(
+    sample_copy: Path, tmp_path: Path
+) -> None:
+    from qt_tui.model.indexing import StaleCheckFailed, stale_paths
+
+    with IndexCache.open(sample_copy) as cache:
+        build_library(sample_copy, cache=cache, workers=1)
+        junk = tmp_path / "not-a-database.sqlite3"
+        junk.write_bytes(b"this is not an SQLite database" * 100)
+        cache.database = junk  # as if the rows could not be read (damaged, or locked long)
+        with pytest.raises(StaleCheckFailed):
+            stale_paths(sample_copy, cache)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -127,7 +126,6 @@ class ChecksFlow:
             return
         self.findings_by_key = message.findings
         self.code_counts = message.code_counts
-        gc.freeze()  # the report lives until the next check: out of the collector's way
         screen.refresh_tree()
         if screen.entry.kind == "code":
             screen.show_entry(screen.entry)

@@ -37,6 +37,17 @@ if TYPE_CHECKING:
 # The index, checks, YAML and Markdown modules are imported where they are first used, so
 # that the first frame does not wait for them.
 
+
+def settle_memory() -> None:
+    """Collect, then freeze what is left (it lives as long as the library): later full
+    collections no longer walk the index, the sorted lists and the rest (they took 20 to 60
+    ms, in the middle of opening an article). Called from a timer of its own, so no handler's
+    frame holds a cycle that would become garbage once frozen (frozen garbage is never freed);
+    a new library unfreezes everything (see set_library)."""
+    gc.collect()
+    gc.freeze()
+
+
 #: While cursor keys repeat faster than this, the view follows when they pause (seconds).
 FOLLOW_INTERVAL = 0.06
 
@@ -138,6 +149,10 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
     # -- library ----------------------------------------------------------------------------
     def set_library(self, library: Library, select: str | None = None) -> None:
         """Show a (re)loaded library, keeping the user's place where it still exists."""
+        if self.library is not None and library is not self.library:
+            # another library (a rescan): what was frozen with the old one (settle_memory)
+            # must be collectable again, or the old index would stay in memory for good
+            gc.unfreeze()
         self.library = library
         before = self.entry
         self.refresh_tree()  # problem counts are refreshed when the background check is done
@@ -279,10 +294,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
 
         def next_subject() -> None:
             if not names or self.library is not library or library.version != version[1]:
-                # done, or the library changed (what changed is sorted when shown); the sorted
-                # lists are kept: keep the collector from walking them at every full collection
-                # (40 to 60 ms each, at any keypress)
-                gc.freeze()
+                # done, or the library changed (what changed is sorted when shown)
+                self.set_timer(0.1, settle_memory)
                 return
             name = names.pop()
             self.article_list.warm(name, library.in_subject(name), version)
