@@ -97,33 +97,3 @@ async def test_a_quit_after_a_change_leaves_a_current_snapshot(sample_copy: Path
         assert screen.library.index_stats.snapshot  # type: ignore[attr-defined]
         article = screen.library.get("physics/what-is-newtons-second-law-of-motion.md")
         assert article is not None and article.title.startswith("Changed in the run")
-
-
-async def test_a_rescan_frees_the_library_it_replaces(tmp_path: Path) -> None:
-    # Freezing long-lived objects (gc.freeze) once kept every library a rescan replaced:
-    # frozen cycles that pointed at it were never collected, an index's worth of memory each.
-    import gc
-    import weakref
-
-    from qt_tui.model.watching import ChangeBatch
-    from qt_tui.ui.screens.live_flow import FilesChanged
-
-    root = tmp_path / "content"
-    write_numbered_folder(root, 300)
-    app = QtApp(root, watch=False)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await loaded(pilot)
-        await wait_until(pilot, lambda: app.search_ready and screen.code_counts is not None)
-        await pilot.pause(0.5)  # the lists sorted ahead, then frozen (settle_memory)
-        first = screen.library
-        assert first is not None
-        gone = weakref.ref(first)
-        for _ in range(2):
-            before = screen.library
-            screen.post_message(FilesChanged(ChangeBatch(rescan=True, reason="test")))
-            await wait_until(pilot, lambda before=before: screen.library is not before)
-            await wait_until(pilot, lambda: screen.code_counts is not None)
-            await pilot.pause(0.5)
-        del first, before
-        gc.collect()
-        assert gone() is None, "the first library is still in memory after two rescans"
