@@ -579,10 +579,7 @@ def read_consistent(database: Path) -> tuple[tuple[str, str] | None, list[Cached
     """Every row of a cache database with the identity and generation they are at, read in
     one transaction on a read-only connection of its own (for a snapshot, in another process).
     Raises sqlite3.Error when the database cannot be read."""
-    uri = Path(database).resolve().as_uri() + "?mode=ro"
-    reader = sqlite3.connect(uri, uri=True, isolation_level=None)
-    with contextlib.closing(reader):
-        reader.execute("PRAGMA busy_timeout = 5000")
+    with contextlib.closing(_read_only(database)) as reader:
         reader.execute("BEGIN")  # one read snapshot for the meta values and the rows
         state = _generation_of(reader)
         rows = list(_entries_of(reader.execute(_ENTRIES)))
@@ -597,11 +594,17 @@ def _name_database(conn: sqlite3.Connection) -> None:
 def read_stats(database: Path) -> dict[str, Stat]:
     """Every cached file's stat, read on a read-only connection of its own (in a worker).
     Raises sqlite3.Error when the database cannot be read."""
-    uri = Path(database).resolve().as_uri() + "?mode=ro"
-    reader = sqlite3.connect(uri, uri=True)
-    with contextlib.closing(reader):
-        reader.execute("PRAGMA busy_timeout = 5000")
+    with contextlib.closing(_read_only(database)) as reader:
         return _stats_of(reader)
+
+
+def _read_only(database: Path) -> sqlite3.Connection:
+    """A read-only connection of its own to a cache database (autocommit: BEGIN is explicit;
+    usable from any thread). Raises sqlite3.Error, OSError or ValueError when it cannot be had."""
+    uri = Path(database).resolve().as_uri() + "?mode=ro"
+    reader = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    reader.execute("PRAGMA busy_timeout = 5000")
+    return reader
 
 
 def _stats_of(conn: sqlite3.Connection) -> dict[str, Stat]:
@@ -840,12 +843,9 @@ class IndexCache:
         if self.database is None or self._closed:
             return None
         try:
-            uri = Path(self.database).resolve().as_uri() + "?mode=ro"
-            reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            reader.execute("PRAGMA busy_timeout = 5000")
+            return _read_only(self.database)
         except (sqlite3.Error, OSError, ValueError):
             return None
-        return reader
 
     def detail(self, relpath: str) -> bytes | None:
         """The encoded summary of one file, or None when it has not been read in full yet."""
