@@ -33,7 +33,7 @@ from .library import Library, sort_articles
 
 MAGIC = b"qt-tui-snapshot"
 #: Bump when the layout below changes: older snapshots are then ignored.
-FORMAT = 4
+FORMAT = 5
 
 #: Columns, in order: relpath, then the lean values (article.LEAN_FIELDS).
 _COLUMNS = 8
@@ -91,11 +91,51 @@ def _payload(root: Path, rows: list[CachedEntry]) -> Any:
     )
     # in title order: the "All articles" list, sorted the same way, then takes one pass
     order = [article.relpath for article in sort_articles(library.articles(), "title")]
+    # Equal values are one object (a subject, a date, a question that repeats the title, a
+    # url that is its own lookup key): marshal writes it once and a start makes it once.
+    shared: dict[tuple[type, Any], Any] = {}
+
+    def share(value: Any) -> Any:
+        return shared.setdefault((type(value), value), value)
+
     columns: list[list[Any]] = [order]
-    columns += [list(column) for column in zip(*(leans[relpath] for relpath in order), strict=True)]
+    rows_in_order = (leans[relpath] for relpath in order)
+    columns += [[share(v) for v in column] for column in zip(*rows_in_order, strict=True)]
     columns += [[] for _ in range(_COLUMNS - len(columns))]  # no articles at all
     failed = [(relpath, blob) for relpath, _, lean, blob in rows if lean is None]
-    return (columns, failed, library.lookup_tables())
+    by_id, by_url, by_subject = library.lookup_tables()
+    # The lookups are made again at the start from one key per entry: a dict built from two
+    # lists takes a third of the time that loading the dict itself did. A key that several
+    # entries share is stored whole.
+    id_keys, id_shared = _keys_of(by_id, order, share)
+    url_keys, url_shared = _keys_of(by_url, order, share)
+    subject_of = {relpath: subject for subject, keys in by_subject.items() for relpath in keys}
+    subjects: dict[str, list[str]] = {subject: [] for subject in by_subject}
+    for relpath in order:
+        subjects[subject_of[relpath]].append(relpath)
+    return (columns, failed, (id_keys, id_shared, url_keys, url_shared, subjects))
+
+
+def _keys_of(
+    table: dict[str, Any], order: list[str], share: Callable[[Any], Any]
+) -> tuple[list[str | None], dict[str, set[str]]]:
+    """Each entry's key in `table` (None for none, or one shared with others), in `order`,
+    and the keys that several entries share."""
+    key_of: dict[str, str] = {}
+    several: dict[str, set[str]] = {}
+    for key, value in table.items():
+        if type(value) is str:
+            key_of[value] = key
+        else:
+            several[key] = set(value)
+    return [share(key_of[r]) if r in key_of else None for r in order], several
+
+
+def _table(keys: list[str | None], relpaths: list[str], several: dict[str, set[str]]) -> Any:
+    table: dict[str | None, Any] = dict(zip(keys, relpaths, strict=True))
+    table.pop(None, None)
+    table.update(several)
+    return table
 
 
 def read_snapshot(
@@ -116,16 +156,17 @@ def read_snapshot(
     if not data.startswith(head):
         return None
     try:
-        columns, failed, tables = marshal.loads(memoryview(data)[len(head) :])
+        columns, failed, lookups = marshal.loads(memoryview(data)[len(head) :])
     except (EOFError, ValueError, TypeError):
-        columns = failed = tables = None
-    if not _well_formed(columns, failed, tables):
+        columns = failed = lookups = None
+    if not _well_formed(columns, failed, lookups):
         # current by its first line but damaged (cut short, say): remove it, so that the
         # app writes it again instead of every start reading it in vain
         with contextlib.suppress(OSError):
             file.unlink()
         return None
-    articles = dict(zip(columns[0], make_entries(columns[0], columns[1:]), strict=True))
+    relpaths = columns[0]
+    articles = dict(zip(relpaths, make_entries(relpaths, columns[1:]), strict=True))
     failed_keys = set()
     try:
         for relpath, blob in failed:
@@ -133,24 +174,37 @@ def read_snapshot(
             failed_keys.add(relpath)
     except ValueError:
         return None
+    id_keys, id_shared, url_keys, url_shared, subjects = lookups
+    try:
+        tables = (
+            _table(id_keys, relpaths, id_shared),
+            _table(url_keys, relpaths, url_shared),
+            {subject: set(keys) for subject, keys in subjects.items()},
+        )
+    except (TypeError, ValueError):  # a value of the wrong kind: not a snapshot we wrote
+        return None
     return articles, failed_keys, tables
 
 
-def _well_formed(columns: object, failed: object, tables: object) -> bool:
+def _well_formed(columns: object, failed: object, lookups: object) -> bool:
     if not (isinstance(columns, list) and len(columns) == _COLUMNS):
         return False
     if not all(isinstance(column, list) for column in columns):
         return False
-    if len({len(column) for column in columns}) != 1:
+    count = {len(column) for column in columns}
+    if len(count) != 1:
         return False
     if not isinstance(failed, list) or not all(
         isinstance(item, tuple) and len(item) == 2 for item in failed
     ):
         return False
+    if not (isinstance(lookups, tuple) and len(lookups) == 5):
+        return False
+    id_keys, id_shared, url_keys, url_shared, subjects = lookups
     return (
-        isinstance(tables, tuple)
-        and len(tables) == 3
-        and all(isinstance(table, dict) for table in tables)
+        all(isinstance(keys, list) and {len(keys)} == count for keys in (id_keys, url_keys))
+        and all(isinstance(table, dict) for table in (id_shared, url_shared, subjects))
+        and all(isinstance(keys, list) for keys in subjects.values())
     )
 
 

@@ -53,6 +53,10 @@ def listing(library: IndexedLibrary) -> list[tuple[object, ...]]:
 
 
 def test_a_start_from_the_snapshot_shows_what_the_rows_show(sample_copy: Path) -> None:
+    # a copy of an article under another name: its id and url belong to two files
+    (sample_copy / NEWTON).with_name("newton-copy.md").write_bytes(
+        (sample_copy / NEWTON).read_bytes()
+    )
     index_with_snapshot(sample_copy)
     from_snapshot = start(sample_copy)
     assert from_snapshot.index_stats.snapshot
@@ -63,6 +67,11 @@ def test_a_start_from_the_snapshot_shows_what_the_rows_show(sample_copy: Path) -
     from_rows = start(sample_copy)
     assert not from_rows.index_stats.snapshot
     assert listing(from_snapshot) == listing(from_rows)
+    # links resolve alike: the same lookups by id (a duplicate id among them) and url
+    assert from_snapshot.lookup_tables() == from_rows.lookup_tables()
+    by_id, by_url, _ = from_rows.lookup_tables()
+    assert any(type(keys) is set for keys in by_id.values())
+    assert any(type(keys) is set for keys in by_url.values())
     assert from_snapshot.failed(), "the sample's broken draft is listed from the snapshot too"
     entry = from_snapshot.get(NEWTON)
     assert isinstance(entry, IndexedArticle)
