@@ -327,7 +327,7 @@ class Library:
     def in_title_order(self) -> bool:
         """True when :meth:`articles` is sorted as sort_articles(..., "title") would sort it
         (a library read from a snapshot, until it changes): a list of 100,000 need not be
-        sorted again."""
+        sorted again. So is each subject's list (:meth:`in_subject`) then."""
         return self._title_order == self.version
 
     def failed(self) -> list[Article]:
@@ -352,11 +352,22 @@ class Library:
         kept = self._subject_lists.get(subject)
         if kept is not None and kept[0] == self.version:
             return kept[1]
+        if self.in_title_order:
+            # every subject's list in one pass, each in title order (see in_title_order):
+            # 25 sorts of up to 44,000 titles each took 0.2 s at 100,000 articles
+            self._split_by_subject()
+            return self._subject_lists[subject][1] if subject in self._by_subject else []
         articles = [self._articles[k] for k in self._by_subject.get(subject, ())]
         if len(self._subject_lists) > 64:
             self._subject_lists.clear()
         self._subject_lists[subject] = (self.version, articles)
         return articles
+
+    def _split_by_subject(self) -> None:
+        groups: dict[str, list[Article]] = {name: [] for name in self._by_subject}
+        for article in self.articles():
+            groups[article.subject].append(article)
+        self._subject_lists = {name: (self.version, found) for name, found in groups.items()}
 
     def by_id(self, ident: object) -> list[Article]:
         """Articles with this id (more than one means a duplicate id)."""

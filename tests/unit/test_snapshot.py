@@ -83,8 +83,13 @@ def test_the_snapshot_lists_all_articles_in_title_order(sample_copy: Path) -> No
     library = start(sample_copy)
     assert library.in_title_order
     assert library.articles() == sort_articles(library.articles(), "title")
+    for subject, count in library.subjects():
+        listed = library.in_subject(subject)
+        assert len(listed) == count
+        assert listed == sort_articles(listed, "title"), f"{subject} is listed in title order"
     library.remove(STACK)
     assert not library.in_title_order, "a change ends the promise"
+    assert STACK not in [a.key for a in library.in_subject("Computer Science")]
 
 
 def test_any_change_to_the_rows_makes_the_snapshot_stale(sample_copy: Path) -> None:

@@ -273,7 +273,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
             keep = entry.name if entry.kind == "problem" else self.view.article_key
         deleted = self.view.article_key in self.deleted_keys
         version = (id(self.library), self.library.version) if entry.kind != "code" else None
-        in_order = "title" if entry.kind == "all" and self.library.in_title_order else None
+        ordered = entry.kind in ("all", "subject") and self.library.in_title_order
+        in_order = "title" if ordered else None
         self.article_list.show(
             heading,
             articles,
@@ -298,7 +299,8 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
                 self.set_timer(0.1, settle_memory)
                 return
             name = names.pop()
-            self.article_list.warm(name, library.in_subject(name), version)
+            in_order = "title" if library.in_title_order else None
+            self.article_list.warm(name, library.in_subject(name), version, in_order)
             self.set_timer(0.05, next_subject)
 
         self.set_timer(0.05, next_subject)

@@ -108,12 +108,18 @@ class ArticleList(Vertical):
         self._in_order = in_order
         self._refresh_rows(keep if keep is not None else self.highlighted_key, fallback_first)
 
-    def warm(self, heading: str, articles: list[Article], version: object) -> None:
-        """Sort a list ahead of time (kept like a shown one), so that showing it is instant."""
+    def warm(
+        self, heading: str, articles: list[Article], version: object, in_order: str | None = None
+    ) -> None:
+        """Sort a list ahead of time (kept like a shown one), so that showing it is instant.
+        `in_order` as for :meth:`show`."""
         cache_key = (heading, self.sort_by, version)
         if version is None or cache_key in self._sorted:
             return
-        shown = sort_articles(articles, self.sort_by)
+        if in_order == self.sort_by:
+            shown = list(articles)
+        else:
+            shown = sort_articles(articles, self.sort_by)
         self._remember(cache_key, (shown, self._rows(shown)))
 
     def _refresh_rows(self, keep: str | None, fallback_first: bool = True) -> None:
