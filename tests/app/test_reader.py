@@ -314,3 +314,22 @@ async def test_subjects_shown_again_list_their_own_rows_in_order() -> None:
         await wait_until(pilot, lambda: screen.article_list.sort_by == "date")
         by_date = [a.key for a in sort_articles(library.in_subject(second), "date")]
         assert list(screen.article_list.options.keys) == by_date
+
+
+async def test_footer_shows_the_keys_of_the_focused_pane() -> None:
+    from textual.widgets._footer import FooterKey
+
+    def footer_keys() -> set[str]:
+        return {key.description for key in app.screen.query(FooterKey) if key.description}
+
+    app = QtApp(SAMPLE)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await wait_until(pilot, lambda: "Search" in footer_keys())
+        screen.tree.focus()
+        await wait_until(pilot, lambda: "Filter" not in footer_keys())
+        assert {"Search", "Quit", "Help"} <= footer_keys()
+        screen.article_list.options.focus()
+        await wait_until(pilot, lambda: {"Filter", "Sort"} <= footer_keys())
+        screen.tree.focus()
+        await wait_until(pilot, lambda: "Filter" not in footer_keys())

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Static
+from textual.widgets import Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...model.article import Article
@@ -29,6 +29,7 @@ from ...model.form import (
     values_from_article,
 )
 from ...model.text import one_line, printable
+from ..widgets.footer import KeysFooter
 from .dialogs import ArticlePicker, ConfirmScreen, DiffScreen
 
 FIELDS = ("title", "subject", "date", "author", "seo_title", "seo_description", "seo_keywords")
@@ -151,7 +152,7 @@ class EditScreen(ModalScreen[SaveOutcome | None]):
                         style="dim",
                     )
                 )
-        yield Footer()
+        yield KeysFooter()
 
     def _heading(self) -> Text:
         text = Text(f"Edit {one_line(self.article.relpath)}", style="bold")

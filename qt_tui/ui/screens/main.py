@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, ProgressBar, Static
+from textual.widgets import Header, Input, ProgressBar, Static
 
 from ...model.article import Article
 from ...model.library import Library
@@ -23,6 +23,7 @@ from ...model.text import printable
 from ..history import History
 from ..widgets.article_list import ArticleList
 from ..widgets.article_view import ArticleDisplay, ArticleView
+from ..widgets.footer import KeysFooter
 from ..widgets.subject_tree import ALL, PROBLEMS, SubjectTree, TreeEntry
 from .checks_flow import AUTO_CHECK_LIMIT, CHECK_BINDINGS, ChecksFlow
 from .edit_flow import EDIT_BINDINGS, EditFlow
@@ -107,7 +108,7 @@ class MainScreen(EditFlow, LiveFlow, ChecksFlow, Screen[None]):
         with Horizontal(id="status-bar"):
             yield Static(id="status")
             yield ProgressBar(total=1, id="progress", show_eta=False)  # never open-ended
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(ArticleList).filter_input.display = False
