@@ -17,7 +17,7 @@ import dataclasses
 import datetime
 import hashlib
 import marshal
-import secrets
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -560,7 +560,7 @@ def bump_generation(conn: sqlite3.Connection) -> None:
     """Mark a change to the files table (inside the caller's transaction) with a new random
     generation: a counter could repeat a stamped value with other rows after a power loss
     took its last commits back."""
-    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_GENERATION, secrets.token_hex(8)))
+    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_GENERATION, os.urandom(8).hex()))
 
 
 def _generation_of(conn: sqlite3.Connection) -> tuple[str, str] | None:
@@ -588,7 +588,7 @@ def read_consistent(database: Path) -> tuple[tuple[str, str] | None, list[Cached
 
 
 def _name_database(conn: sqlite3.Connection) -> None:
-    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_IDENTITY, secrets.token_hex(8)))
+    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_IDENTITY, os.urandom(8).hex()))
 
 
 def read_stats(database: Path) -> dict[str, Stat]:
