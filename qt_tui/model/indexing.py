@@ -717,12 +717,9 @@ class _Parser(Generic[T]):
         task: Callable[..., list[T]],
         *args: object,
         stopped: Stopped = _never,
-        processes: int | None = None,
     ) -> None:
         self.root = os.fspath(root)
         self.workers = workers
-        #: The pool's size (`workers` unless given); one worker or none means no pool.
-        self.processes = processes or workers
         self.task = task
         self.args = args
         self.stopped = stopped
@@ -740,7 +737,7 @@ class _Parser(Generic[T]):
         if not self.broken and (self.pool is not None or not last):
             try:
                 if self.pool is None:
-                    self.pool, self.halt = _pool(self.processes)
+                    self.pool, self.halt = _pool(self.workers)
                 future = self.pool.submit(self.task, self.root, chunk, *self.args)
             except (OSError, ValueError, ImportError, RuntimeError):
                 self.broken = True
@@ -1145,12 +1142,7 @@ def stale_paths(
         found = _stale(os.fspath(root), cache.stats())
     else:
         parser: _Parser[tuple[str, bool]] = _Parser(
-            root,
-            2,  # in a worker process, not here
-            _stale_chunk,
-            os.fspath(cache.database),
-            stopped=stopped or _never,
-            processes=1,  # one task: a second process only took a core to start
+            root, 2, _stale_chunk, os.fspath(cache.database), stopped=stopped or _never
         )
         try:
             parser.submit([], last=False)  # one task, in a worker process if one can be had

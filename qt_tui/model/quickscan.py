@@ -138,6 +138,8 @@ def quick_values(front_matter: str, relpath: str) -> LeanValues | None:
         text = text[:at] + text[end:]
     if "\t" in text or "\n\n " in text or "\n \n" in text:
         return None  # tabs, blank lines inside blocks: leave the reading to YAML
+    if "\n-" in text:
+        return None  # a list at the margin: after `title:` it is the title's value
     found: dict[str, Any] = {}
     keywords: Any = None
     for key, rest, block in _TOP.findall(text):
@@ -151,8 +153,8 @@ def quick_values(front_matter: str, relpath: str) -> LeanValues | None:
             if child:
                 indent = len(block) - len(block[1:].lstrip(" ")) - 1
                 pad, rest, lines = child[0]
-                if len(child) > 1 or len(pad) != indent:
-                    return None
+                if len(child) > 1 or len(pad) != indent or f"\n{pad}-" in block:
+                    return None  # (a list at the key's own margin is its value)
                 ok, keywords = _one_value(rest, lines)
                 if not ok:
                     return None

@@ -212,9 +212,6 @@ class QtApp(App[None]):
                 except StaleCheckFailed as exc:  # read everything again rather than trust it
                     self._post_files(ChangeBatch(rescan=True, reason=str(exc)))
                     changed, deleted = [], []
-                # the folder check comes after the comparison, not beside it: on two cores
-                # two background processes at once slowed the user's first opens
-                self.call_from_thread(self._start_checks)
                 if len(changed) + len(deleted) > STALE_RESCAN:
                     # the rescan reads what is new in full; search text left from before is
                     # still filled in below
@@ -361,10 +358,6 @@ class QtApp(App[None]):
         start_resource_tracker()  # else no worker process can start under Textual
         settle_memory()  # from a timer: the index is long-lived, out of the collector's way
         self._complete_index(verified=verified)
-        if verified:  # else once the index has been compared with the folder
-            self._start_checks()
-
-    def _start_checks(self) -> None:
         self.main_screen.checks_enabled = True
         self.main_screen.schedule_checks()
 

@@ -65,6 +65,19 @@ def test_quick_pass_declines_broken_files(name: str) -> None:
         check_quick(data)
 
 
+@pytest.mark.parametrize(
+    "fm",
+    [
+        "title:\n- item\n",  # YAML: the title is the list that follows at the margin
+        "title: T\nseo:\n  title: S\n  page_keywords:\n  - a\n  - b\n",
+    ],
+)
+def test_a_list_at_the_keys_own_margin_is_left_to_yaml(fm: str) -> None:
+    data = f"---\n{fm}---\n&nbsp;\n".encode()
+    assert quick_summary(data, RELPATH) is None
+    assert not check_quick(data)
+
+
 def test_quick_pass_reads_the_common_layout() -> None:
     assert quick_summary(f"---\n{GOOD_FM}---\n&nbsp;\n".encode(), RELPATH) is not None
 
