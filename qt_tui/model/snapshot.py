@@ -181,7 +181,9 @@ def read_snapshot(
             _table(url_keys, relpaths, url_shared),
             {subject: set(keys) for subject, keys in subjects.items()},
         )
-    except (TypeError, ValueError):  # a value of the wrong kind: not a snapshot we wrote
+    except (TypeError, ValueError):  # a value of the wrong kind: damaged, as above
+        with contextlib.suppress(OSError):
+            file.unlink()
         return None
     return articles, failed_keys, tables
 

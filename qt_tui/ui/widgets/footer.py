@@ -14,24 +14,21 @@ class KeysFooter(Footer):
     """Textual's Footer rebuilds itself (a widget per key, each styled anew: about 20 ms) at
     every focus change and every refresh of the bindings, whether or not the keys changed. At
     start-up that happened three times with the same keys, in the middle of loading the index,
-    and again at each move between panes. This one rebuilds once per refresh at most, and only
-    when what it would show differs from what it shows."""
+    and again at each move between panes. This one rebuilds only when what it would show
+    differs from what it shows (several refreshes in a row each compare; the first rebuilds)."""
 
     def __init__(self) -> None:
         super().__init__()
         self._shown: object = None
-        self._pending = False
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         self._bindings_ready = True
         if not screen.app.app_focus:
             return
-        if self.is_attached and screen is self.screen and not self._pending:
-            self._pending = True
+        if self.is_attached and screen is self.screen:
             self.call_after_refresh(self._recompose_if_changed)
 
     async def _recompose_if_changed(self) -> None:
-        self._pending = False
         if not self.is_attached:
             return
         shown = self._keys()
