@@ -107,13 +107,22 @@ class ChecksFlow:
     @work(thread=True, exclusive=True, group="checks", exit_on_error=False)
     def _run_checks(self, library: Library, generation: int) -> None:
         from ...model.checks import CODES
-        from ...model.foldercheck import CheckStopped
+        from ...model.foldercheck import CheckStopped, CheckSuperseded
 
         screen = self._checks()
-        try:
-            report = folder_report_elsewhere(library.root, screen.stopped)
-        except CheckStopped:
-            return  # a newer check of the folder (after a change on disk) took over, or quit
+        while True:
+            if generation != self.check_generation:
+                return  # a newer check was asked for (a change on disk): it reports instead
+            try:
+                report = folder_report_elsewhere(library.root, screen.stopped)
+            except CheckSuperseded:
+                # Two checks asked for in a row start their processes from two threads, and
+                # the later start stops the other: when the older request's process came
+                # second, this (newest) one was stopped and no report came at all. Start again.
+                continue
+            except CheckStopped:
+                return  # quitting
+            break
         counts = sorted(
             ((code, str(CODES[code]), n) for code, n in report.counts.items()),
             key=lambda item: (_ORDER.get(item[1], 3), item[0]),
