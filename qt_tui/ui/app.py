@@ -222,8 +222,10 @@ class QtApp(App[None]):
                     )
 
             shown = [0.0]
+            read = [False]  # any file read in full now: backlinks may have been found
 
             def linking(done: int, total: int) -> None:
+                read[0] = True
                 if stopped() or (time.monotonic() - shown[0] < 1.0 and done < total):
                     return
                 shown[0] = time.monotonic()
@@ -238,7 +240,7 @@ class QtApp(App[None]):
             if reread:
                 paths = frozenset(self.root / relpath for relpath, _, _ in reread)
                 self._post_files(ChangeBatch(changed=paths))
-            self.call_from_thread(self._links_ready)
+            self.call_from_thread(self._links_ready, read[0] or bool(reread))
             left = index.index_pending(limit=5_000)
             while left and not stopped():  # each batch is one transaction
                 self.call_from_thread(self._set_search_state, f"search index: {left:,} files to go")
@@ -264,11 +266,15 @@ class QtApp(App[None]):
                 self.snapshots = SnapshotWriter()
             self.snapshots.refresh(index.path, self.root, index.generation())
 
-    def _links_ready(self) -> None:
-        """Every file's related entries are in the index: show the backlinks found since."""
+    def _links_ready(self, found: bool = True) -> None:
+        """Every file's related entries are in the index: show the backlinks found since
+        (`found`: files were read in full during this run; after a start from a complete
+        cache none were, and drawing everything again and restarting the folder check only
+        took turns from the user), and make every subject's list ahead."""
         library = self.main_screen.library
         if library is not None:
-            self.main_screen.set_library(library)
+            if found:
+                self.main_screen.set_library(library)
             self.main_screen.warm_lists()
         self.index_ready = True
 

@@ -53,6 +53,11 @@ async def test_the_next_start_reads_the_snapshot_and_shows_the_same(sample_copy:
         assert screen.library.subjects() == first_tree
         assert screen.article_list.shown_keys == first_list  # "All articles", by title
         assert screen.view.article_key == first_list[0]
+        # nothing to read in full: the folder check runs once, not again when the
+        # background work ends (that restarted it, half done, at 100,000 articles)
+        await wait_until(pilot, lambda: again.index_ready and screen.code_counts is not None)
+        await pilot.pause(0.3)
+        assert screen.check_generation == 1
 
 
 async def test_an_edit_made_while_closed_shows_after_a_snapshot_start(sample_copy: Path) -> None:
