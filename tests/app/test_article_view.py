@@ -155,3 +155,33 @@ async def test_a_long_related_list_scrolls_and_a_short_one_shows_every_row(
         backlinks = screen.view.query_one("#view-backlinks", OptionList)
         assert backlinks.option_count == 1
         assert backlinks.size.height == 1 and not backlinks.show_vertical_scrollbar
+
+
+async def test_going_between_a_long_and_a_short_answer_draws_the_view_once(
+    tmp_path: Path,
+) -> None:
+    # The view's scrollbar came with the long answer and went with the short one, and each
+    # time the screen was laid out and the whole view drawn again: the answer settled a frame
+    # (20 to 50 ms) late.
+    write_articles(tmp_path)
+    app = QtApp(tmp_path, watch=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        await settle(pilot)
+        answer = screen.view.query_one(AnswerMarkdown)
+        frames: list[tuple[int, int]] = []  # per open: frames drawing the answer, the view
+        draw = screen._compositor_refresh
+
+        def counted() -> None:  # the real frame, counted by what it repaints
+            drawn = screen._dirty_widgets
+            frames[-1] = (frames[-1][0] + (answer in drawn), frames[-1][1] + (screen.view in drawn))
+            draw()
+
+        screen._compositor_refresh = counted  # type: ignore[method-assign]
+        for key in ["s/b.md", "s/a.md", "s/b.md", "s/a.md"]:
+            frames.append((0, 0))
+            screen.open_article(key)
+            await settle(pilot)
+            assert screen.view.article_key == key
+        assert frames == [(1, 0)] * 4, "one frame draws each answer; the view is not redrawn"
+        assert screen.view.show_vertical_scrollbar
