@@ -520,8 +520,11 @@ def _link_handles(article: Article) -> set[tuple[str, str]]:
 def sort_articles(articles: Iterable[Article], by: str = "title") -> list[Article]:
     """Articles sorted by title, date (newest first) or id."""
     items = list(articles)
-    if by == "date":
-        return sorted(items, key=lambda a: (a.date is None, -(a.date.toordinal() if a.date else 0)))
+    if by == "date":  # newest first; the same day in title order (not as the files came)
+        return sorted(
+            items,
+            key=lambda a: (a.date is None, -(a.date.toordinal() if a.date else 0), title_order(a)),
+        )
     if by == "id":
         return sorted(items, key=lambda a: (_id_sort(a.id), a.key))
     return sorted(items, key=title_order)

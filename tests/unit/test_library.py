@@ -121,6 +121,12 @@ def test_sort_filter_and_url_key() -> None:
     by_date = sort_articles(library.articles(), "date")
     dates = [a.date for a in by_date if a.date]
     assert dates == sorted(dates, reverse=True)
+    # articles of the same day in title order, however they came (the sample has such days)
+    assert len(dates) > len(set(dates))
+    assert by_date == sort_articles(reversed(library.articles()), "date")
+    for day in set(dates):
+        titles = [a.title.casefold() for a in by_date if a.date == day]
+        assert titles == sorted(titles)
     by_id = sort_articles(library.articles(), "id")
     assert [a.id for a in by_id] == sorted(a.id for a in by_id)
     first = by_title[0]
