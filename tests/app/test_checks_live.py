@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
+import threading
+import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from qt_tui.model import foldercheck
 from qt_tui.ui.app import QtApp
@@ -31,22 +35,36 @@ async def test_problem_counts_follow_an_edit_on_disk(tmp_path: Path) -> None:
         ]
 
 
-async def test_checks_asked_for_twice_in_a_row_still_report(tmp_path: Path) -> None:
-    # Each request starts its check process from a thread of its own, and a start stops
-    # the check running before it: the older request's process could start second and stop
-    # the newest one, leaving "checking…" on screen for good.
+async def test_checks_asked_for_twice_in_a_row_still_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each request starts its check process from a thread of its own, and a start stops the
+    # check running before it. Here the older request's process starts second (it waits for
+    # the newer one's to run), which stopped the newest: no report came, "checking…" for good.
     root = make_folder(tmp_path / "c")
     app = QtApp(root, watch=False)
+    real = foldercheck.report_elsewhere
+    calls: list[int] = []
+    guard = threading.Lock()
+
+    def older_starts_second(*args: Any, **kwargs: Any) -> Any:
+        with guard:
+            calls.append(1)
+            first = len(calls) == 1
+        if first:
+            deadline = time.monotonic() + 10
+            while not foldercheck._RUNNING and time.monotonic() < deadline:
+                time.sleep(0.005)
+        return real(*args, **kwargs)  # the real check, in its real process
+
     async with app.run_test(size=SIZE) as pilot:
         screen = await loaded(pilot)
         await wait_until(pilot, lambda: screen.code_counts is not None, timeout=30)
-        for _ in range(8):
-            screen.code_counts = None
-            # both requests' threads wait at the same point, then go on in either order
-            with foldercheck._LOCK:
-                screen.schedule_checks()
-                await asyncio.sleep(0.1)  # its thread is running: a later request cannot undo it
-                screen.schedule_checks()
-                await asyncio.sleep(0.1)
-            await wait_until(pilot, lambda: screen.code_counts is not None, timeout=30)
-            assert codes(screen).get("one-way-link") == 1
+        monkeypatch.setattr(foldercheck, "report_elsewhere", older_starts_second)
+        screen.code_counts = None
+        screen.schedule_checks()
+        await pilot.pause(0.1)  # its thread runs, and waits
+        screen.schedule_checks()
+        await wait_until(pilot, lambda: screen.code_counts is not None, timeout=15)
+        assert codes(screen).get("one-way-link") == 1
+        assert len(calls) == 3, "the newest check started again once stopped"
