@@ -63,7 +63,7 @@ async def test_checks_asked_for_twice_in_a_row_still_report(
         monkeypatch.setattr(foldercheck, "report_elsewhere", older_starts_second)
         screen.code_counts = None
         screen.schedule_checks()
-        await pilot.pause(0.1)  # its thread runs, and waits
+        await wait_until(pilot, lambda: len(calls) == 1)  # its thread runs, and waits
         screen.schedule_checks()
         await wait_until(pilot, lambda: screen.code_counts is not None, timeout=15)
         assert codes(screen).get("one-way-link") == 1
